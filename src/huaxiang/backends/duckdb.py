@@ -1,0 +1,133 @@
+"""The embedded warehouse: one DuckDB file holding the event log and everything derived from it.
+
+The schema lives here, in one place, so every stage reads the same tables. Writes that belong together
+run in one transaction (:meth:`Warehouse.transaction`): a killed process leaves no partial batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    event_id     VARCHAR NOT NULL,   -- idempotency key: hash of source + record key (or content)
+    source       VARCHAR NOT NULL,
+    type         VARCHAR NOT NULL,
+    ts           TIMESTAMP NOT NULL, -- UTC
+    received_at  TIMESTAMP NOT NULL, -- UTC
+    batch_id     VARCHAR NOT NULL,
+    record_key   VARCHAR NOT NULL,
+    record_ref   VARCHAR NOT NULL,   -- file:line (or source:query#row)
+    attributes   JSON,
+    properties   JSON,
+    flags        VARCHAR[]           -- fields whose invalid value was nulled
+);
+CREATE TABLE IF NOT EXISTS event_identifiers (
+    event_id   VARCHAR NOT NULL,
+    id_type    VARCHAR NOT NULL,
+    token      VARCHAR NOT NULL,     -- HMAC of (type, normalised value): matching needs no plaintext
+    value_enc  BLOB                  -- AES-GCM ciphertext of the normalised value
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    quarantine_id VARCHAR NOT NULL,
+    source        VARCHAR NOT NULL,
+    batch_id      VARCHAR NOT NULL,
+    file          VARCHAR NOT NULL,
+    line          BIGINT,
+    record_key    VARCHAR,
+    raw_enc       BLOB NOT NULL,     -- the raw record as JSON, encrypted: it may hold anything
+    reasons       JSON NOT NULL,     -- [{"field": ..., "reason": ...}, ...]
+    received_at   TIMESTAMP NOT NULL,
+    status        VARCHAR NOT NULL,  -- open | readmitted | still_invalid
+    resolved_batch VARCHAR
+);
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    batch_id     VARCHAR NOT NULL,
+    source       VARCHAR NOT NULL,
+    started_at   TIMESTAMP NOT NULL,
+    finished_at  TIMESTAMP NOT NULL,
+    records_read BIGINT NOT NULL,
+    accepted     BIGINT NOT NULL,
+    inserted     BIGINT NOT NULL,
+    duplicates   BIGINT NOT NULL,
+    quarantined  BIGINT NOT NULL,
+    files        JSON NOT NULL,
+    watermark    VARCHAR,
+    kind         VARCHAR NOT NULL    -- ingest | retry
+);
+CREATE TABLE IF NOT EXISTS source_files (
+    source      VARCHAR NOT NULL,
+    path        VARCHAR NOT NULL,
+    sha256      VARCHAR NOT NULL,
+    size        BIGINT NOT NULL,
+    batch_id    VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS field_stats (
+    batch_id    VARCHAR NOT NULL,
+    source      VARCHAR NOT NULL,
+    field       VARCHAR NOT NULL,
+    column_name VARCHAR NOT NULL,
+    role        VARCHAR NOT NULL,
+    kind        VARCHAR NOT NULL,
+    level       VARCHAR NOT NULL,
+    records     BIGINT NOT NULL,
+    present     BIGINT NOT NULL,
+    valid       BIGINT NOT NULL,
+    distinct_values BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quality_reports (
+    report_id   VARCHAR NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    report      JSON NOT NULL
+);
+"""
+
+
+class Warehouse:
+    """A DuckDB connection to the workspace's warehouse file, in UTC, with the schema in place."""
+
+    def __init__(self, path: Path | None, *, read_only: bool = False) -> None:
+        self.path = path
+        target = ":memory:" if path is None else str(path)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(target, read_only=read_only)
+        self.con.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self.con.execute(SCHEMA)
+
+    def close(self) -> None:
+        self.con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: on any error (or a killed process) nothing of the block is kept."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def rows(self, sql: str, parameters: Mapping[str, Any] | list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query and fetch every row (never leaves a half-read result on the connection)."""
+        return self.con.execute(sql, parameters or []).fetchall()
+
+    def scalar(self, sql: str, parameters: Mapping[str, Any] | list[Any] | None = None) -> Any:
+        found = self.rows(sql, parameters)
+        return found[0][0] if found else None
+
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.rows("SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1")]
+
+    def count(self, table: str, where: str = "TRUE", parameters: Mapping[str, Any] | None = None) -> int:
+        return int(self.scalar(f'SELECT count(*) FROM "{table}" WHERE {where}', parameters))

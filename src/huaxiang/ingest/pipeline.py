@@ -1,0 +1,555 @@
+"""Ingest one source: read, map, validate, normalise, tokenise, quarantine, and commit as one batch.
+
+The work is set-based in DuckDB. Regular value shapes are normalised by SQL fast paths; only the *distinct*
+irregular values go to the Python normalisers (phonenumbers, python-stdnum, jionlp), so a file of
+millions of rows costs as much Python as its distinct oddities. Every record read ends as accepted
+(inserted, or a duplicate of an event already held) or quarantined with every reason: the counts always add up.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from huaxiang.config import FieldSpec, SourceSpec
+from huaxiang.ingest.connectors import SourceBatch, SourceFile, list_files, physical_lines, read_files, read_sql
+from huaxiang.ingest.encoding import detect_encoding
+from huaxiang.ingest.kinds import Kind, ValueContext, kind_named
+from huaxiang.privacy.crypto import FieldCipher, pad_parameters, token_sql
+from huaxiang.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+FUTURE_TOLERANCE_HOURS = 24
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What one run of one source did; ``records_read == accepted + quarantined`` always."""
+
+    source: str
+    batch_id: str | None
+    files: tuple[str, ...]
+    skipped_files: tuple[str, ...]
+    records_read: int
+    accepted: int
+    inserted: int
+    duplicates: int
+    quarantined: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    encoding: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """A mapped field resolved against its kind, with its SQL aliases in the staging tables."""
+
+    index: int
+    spec: FieldSpec
+    kind: Kind
+
+    @property
+    def raw(self) -> str:
+        return f"t{self.index}"
+
+    @property
+    def value(self) -> str:
+        return f"v{self.index}"
+
+    @property
+    def error(self) -> str:
+        return f"e{self.index}"
+
+    @property
+    def blank(self) -> str:
+        """True when the normaliser read the value as an explicit blank (``-``, ``未知``): missing, not wrong."""
+        return f"b{self.index}"
+
+    def derived(self, position: int) -> str:
+        return f"d{self.index}_{position}"
+
+    def derived_name(self, name: str) -> str:
+        prefix = "" if self.spec.target in (self.kind.name, "id_card") else f"{self.spec.target}_"
+        return prefix + name
+
+
+def quote(identifier: str) -> str:
+    """A DuckDB identifier, safely quoted: column names come from user files."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ingest_all(workspace: Workspace, *, on_progress: Progress | None = None) -> list[IngestResult]:
+    return [ingest_source(workspace, spec.name, on_progress=on_progress) for spec in workspace.config.sources]
+
+
+def ingest_source(
+    workspace: Workspace, name: str, *, on_progress: Progress | None = None, force: bool = False
+) -> IngestResult:
+    """Ingest the new data of one source; files already ingested (same SHA-256) are skipped."""
+    spec = workspace.config.source(name)
+    progress = on_progress or (lambda stage, done, total: None)
+    started = time.perf_counter()
+    warehouse = workspace.warehouse
+    watermark = _last_watermark(workspace, spec)
+    columns = _source_columns(spec)
+    if spec.format == "sql":
+        progress(f"{name}: read", 0, 1)
+        batch = read_sql(spec, columns, watermark)
+        skipped: tuple[str, ...] = ()
+    else:
+        files = list_files(spec, workspace.root)
+        seen = {
+            (path, digest)
+            for path, digest in warehouse.rows("SELECT path, sha256 FROM source_files WHERE source = ?", [name])
+        }
+        fresh = [f for f in files if force or (f.relative, f.sha256) not in seen]
+        skipped = tuple(f.relative for f in files if f not in fresh)
+        if not fresh:
+            return IngestResult(name, None, (), skipped, 0, 0, 0, 0, 0, seconds=time.perf_counter() - started)
+        progress(f"{name}: read", 0, len(fresh))
+        batch = read_files(spec, fresh, columns)
+    progress(f"{name}: read", 1, 1)
+    return _ingest_batch(workspace, spec, batch, skipped, watermark, progress, started, kind="ingest")
+
+
+def _source_columns(spec: SourceSpec) -> list[str]:
+    wanted = [f.column for f in spec.fields] + list(spec.key)
+    wanted += [c for c in (spec.timestamp, spec.event_type_column, spec.watermark) if c]
+    return list(dict.fromkeys(wanted))
+
+
+def _last_watermark(workspace: Workspace, spec: SourceSpec) -> str | None:
+    if not spec.watermark:
+        return None
+    value = workspace.warehouse.scalar(
+        "SELECT max(watermark) FROM ingest_runs WHERE source = ? AND watermark IS NOT NULL", [spec.name]
+    )
+    return str(value) if value is not None else None
+
+
+def _ingest_batch(
+    workspace: Workspace,
+    spec: SourceSpec,
+    batch: SourceBatch,
+    skipped: tuple[str, ...],
+    watermark: str | None,
+    progress: Progress,
+    started: float,
+    *,
+    kind: str,
+    readmit: dict[str, str] | None = None,
+) -> IngestResult:
+    con = workspace.warehouse.con
+    batch_id = f"{spec.name}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    received_at = datetime.now(UTC).replace(tzinfo=None)
+    ctx = ValueContext(
+        timezone=spec.timezone or workspace.config.workspace.timezone,
+        region=workspace.config.workspace.region,
+        date_formats=tuple(spec.timestamp_formats),
+    )
+    fields = [_Column(i, f, kind_named(f.value_kind)) for i, f in enumerate(spec.fields)]
+    time_column = _Column(len(fields), FieldSpec(column=spec.timestamp or "", kind="timestamp"), kind_named("timestamp"))
+    con.register("raw_input", batch.table)
+    try:
+        _stage(con, spec, fields, time_column)
+        progress(f"{spec.name}: normalise", 0, len(fields) + 1)
+        for position, column in enumerate([*fields, *([time_column] if spec.timestamp else [])]):
+            _normalise(con, column, ctx)
+            progress(f"{spec.name}: normalise", position + 1, len(fields) + 1)
+        _validate(con, spec, fields, time_column, received_at)
+        if watermark is not None and spec.format != "sql":
+            con.execute("DELETE FROM checked WHERE ts IS NOT NULL AND ts <= ?::TIMESTAMP", [watermark])
+        counts = _split(con, workspace, spec, fields, readmit)
+        progress(f"{spec.name}: write", 0, 1)
+        quarantine_rows = _quarantine_rows(con, workspace.cipher, spec, batch, fields, received_at, batch_id)
+        new_watermark = _new_watermark(con, spec, batch, watermark)
+        with workspace.warehouse.transaction():
+            _write_events(con, workspace, spec, fields, batch_id, received_at)
+            if readmit is not None:
+                _resolve_retried(con, readmit, batch_id)
+            elif quarantine_rows.num_rows:
+                con.register("quarantine_batch", quarantine_rows)
+                con.execute(
+                    "INSERT INTO quarantine SELECT * FROM quarantine_batch q "
+                    "WHERE NOT EXISTS (SELECT 1 FROM quarantine o WHERE o.quarantine_id = q.quarantine_id "
+                    "AND o.status <> 'readmitted')"
+                )
+                con.unregister("quarantine_batch")
+            _write_stats(con, spec, fields, batch_id)
+            if batch.files:
+                con.executemany(
+                    "INSERT INTO source_files VALUES (?, ?, ?, ?, ?)",
+                    [[spec.name, f.relative, f.sha256, f.size, batch_id] for f in batch.files],
+                )
+            con.execute(
+                "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    batch_id,
+                    spec.name,
+                    received_at,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    counts["read"],
+                    counts["accepted"],
+                    counts["inserted"],
+                    counts["duplicates"],
+                    counts["quarantined"],
+                    json.dumps([f.relative for f in batch.files], ensure_ascii=False),
+                    new_watermark,
+                    kind,
+                ],
+            )
+        progress(f"{spec.name}: write", 1, 1)
+    finally:
+        con.unregister("raw_input")
+        for table in ("staged", "normalised", "checked", "accepted_new"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    reasons = Counter[str]()
+    for reason_list in quarantine_rows.column("reasons").to_pylist():
+        for reason in json.loads(reason_list):
+            reasons[f"{reason['field']}: {reason['reason'].split(':')[0]}"] += 1
+    return IngestResult(
+        source=spec.name,
+        batch_id=batch_id,
+        files=tuple(f.relative for f in batch.files),
+        skipped_files=skipped,
+        records_read=counts["read"],
+        accepted=counts["accepted"],
+        inserted=counts["inserted"],
+        duplicates=counts["duplicates"],
+        quarantined=counts["quarantined"],
+        reasons=dict(reasons.most_common()),
+        seconds=time.perf_counter() - started,
+        encoding=batch.encoding,
+    )
+
+
+def _stage(con: Any, spec: SourceSpec, fields: Sequence[_Column], time_column: _Column) -> None:
+    """Trimmed text of every mapped column; empty strings become NULL."""
+
+    def trimmed(column: str) -> str:
+        return f"NULLIF(trim({quote(column)}), '')"
+
+    selects = ["_file", "_row", "_parse_error"]
+    selects += [f"{trimmed(c.spec.column)} AS {c.raw}" for c in fields]
+    if spec.timestamp:
+        selects.append(f"{trimmed(spec.timestamp)} AS {time_column.raw}")
+    selects += [f"{trimmed(k)} AS {quote('k_' + k)}" for k in spec.key]
+    if spec.event_type_column:
+        selects.append(f"{trimmed(spec.event_type_column)} AS type_raw")
+    content = ", ".join(f"coalesce({quote(c)}, chr(0))" for c in _source_columns(spec))
+    selects.append(f"sha256(concat_ws(chr(31), {content})) AS content_hash")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {', '.join(selects)} FROM raw_input")
+
+
+def _normalise(con: Any, column: _Column, ctx: ValueContext) -> None:
+    """Add ``v``/``e``/derived columns for one field: SQL fast path first, Python for distinct leftovers."""
+    fast = None if column.kind.derived_fields else column.kind.sql_fast_path(column.raw, ctx)
+    pending = f"{column.raw} IS NOT NULL" + (f" AND ({fast}) IS NULL" if fast else "")
+    distinct = [r[0] for r in con.execute(f"SELECT DISTINCT {column.raw} FROM staged WHERE {pending}").fetchall()]
+    mapping: dict[str, list[Any]] = {"raw": distinct, "value": [], "error": [], "blank": []}
+    derived_names = [column.derived(p) for p in range(len(column.kind.derived_fields))]
+    for name in derived_names:
+        mapping[name] = []
+    for raw in distinct:
+        result = column.kind.normalise(raw, ctx)
+        mapping["value"].append(result.value)
+        mapping["error"].append(result.error)
+        mapping["blank"].append(result.value is None and result.error is None)
+        derived = dict(result.derived)
+        for name, derived_field in zip(derived_names, column.kind.derived_fields, strict=True):
+            mapping[name].append(derived.get(derived_field))
+    table = pa.table({k: pa.array(v, type=pa.bool_() if k == "blank" else pa.string()) for k, v in mapping.items()})
+    name = f"map_{column.index}"
+    con.register(name, table)
+    value = f"coalesce({fast}, m.value)" if fast else "m.value"
+    extra = "".join(f", m.{d} AS {d}" for d in derived_names)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE staged AS SELECT s.*, "
+        f"TRY_CAST({value} AS {column.kind.sql_type}) AS {column.value}, m.error AS {column.error}, "
+        f"coalesce(m.blank, false) AS {column.blank}{extra} "
+        f"FROM staged s LEFT JOIN {name} m ON m.raw = s.{column.raw}"
+    )
+    con.unregister(name)
+
+
+def _validate(con: Any, spec: SourceSpec, fields: Sequence[_Column], time_column: _Column, received_at: datetime) -> None:
+    """Collect every reason a record cannot be accepted, and the fields nulled as invalid."""
+    reasons: list[str] = ["CASE WHEN _parse_error IS NOT NULL THEN {'field': '*', 'reason': _parse_error} END"]
+    flags: list[str] = []
+    for c in fields:
+        column = literal(c.spec.column)
+        if c.spec.required:
+            reasons.append(
+                f"CASE WHEN ({c.raw} IS NULL OR {c.blank}) AND _parse_error IS NULL "
+                f"THEN {{'field': {column}, 'reason': 'required value is missing'}} END"
+            )
+        invalid = f"{c.raw} IS NOT NULL AND {c.value} IS NULL AND NOT {c.blank}"
+        if c.spec.invalid_action == "quarantine":
+            reasons.append(
+                f"CASE WHEN {invalid} THEN {{'field': {column}, "
+                f"'reason': 'invalid ' || {literal(c.kind.name)} || ': ' || coalesce({c.error}, 'cannot convert')}} END"
+            )
+        else:
+            flags.append(f"CASE WHEN {invalid} THEN {column} END")
+    for key in spec.key:
+        reasons.append(
+            f"CASE WHEN {quote('k_' + key)} IS NULL AND _parse_error IS NULL "
+            f"THEN {{'field': {literal(key)}, 'reason': 'record key is empty'}} END"
+        )
+    identifiers = [c for c in fields if c.spec.role == "identifier"]
+    if identifiers:
+        present = " OR ".join(f"{c.value} IS NOT NULL" for c in identifiers)
+        types = ", ".join(sorted({c.spec.target for c in identifiers}))
+        reasons.append(
+            f"CASE WHEN NOT ({present}) AND _parse_error IS NULL THEN {{'field': '*', "
+            f"'reason': {literal('no usable identifier: expected a valid ' + types)}}} END"
+        )
+    if spec.timestamp:
+        ts = time_column.value
+        column = literal(spec.timestamp)
+        reasons.append(
+            f"CASE WHEN _parse_error IS NOT NULL THEN NULL "
+            f"WHEN {time_column.raw} IS NULL THEN {{'field': {column}, 'reason': 'event time is missing'}} "
+            f"WHEN {ts} IS NULL THEN {{'field': {column}, "
+            f"'reason': 'invalid timestamp: ' || coalesce({time_column.error}, 'cannot convert')}} "
+            f"WHEN {ts} > TIMESTAMP '{received_at:%Y-%m-%d %H:%M:%S}' + INTERVAL {FUTURE_TOLERANCE_HOURS} HOUR "
+            f"THEN {{'field': {column}, 'reason': 'event time is in the future: ' || {ts}::VARCHAR}} END"
+        )
+        ts_expr = ts
+    else:
+        ts_expr = f"TIMESTAMP '{received_at:%Y-%m-%d %H:%M:%S.%f}'"
+    if spec.event_type_column:
+        auto = "CASE WHEN regexp_full_match(lower(type_raw), '[a-z][a-z0-9_]*') THEN lower(type_raw) END"
+        mapping = spec.event_type_map
+        cases = "".join(f"WHEN {literal(raw)} THEN {literal(value)} " for raw, value in mapping.items())
+        targets = ", ".join(literal(value) for value in sorted(set(mapping.values())))
+        known = f"CASE WHEN lower(type_raw) IN ({targets}) THEN lower(type_raw) END"
+        type_expr = f"CASE type_raw {cases}ELSE {known} END" if mapping else auto
+        reasons.append(
+            f"CASE WHEN _parse_error IS NULL AND ({type_expr}) IS NULL THEN {{'field': "
+            f"{literal(spec.event_type_column)}, 'reason': 'unknown event type ' || coalesce(type_raw, '(empty)') "
+            f"|| '; add it to event_type_map'}} END"
+        )
+    else:
+        assert spec.event_type is not None
+        type_expr = literal(spec.event_type)
+    if spec.key:
+        key_values = ", ".join(quote("k_" + k) for k in spec.key)
+        event_id = f"sha256({literal(spec.name)} || chr(31) || concat_ws(chr(31), {key_values}))"
+        record_key = f"concat_ws('|', {key_values})"
+    else:
+        event_id = f"sha256({literal(spec.name)} || chr(31) || content_hash)"
+        record_key = "left(content_hash, 16)"
+    flag_list = f"list_filter([{', '.join(flags)}]::VARCHAR[], x -> x IS NOT NULL)" if flags else "[]::VARCHAR[]"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, "
+        f"list_filter([{', '.join(reasons)}], x -> x IS NOT NULL) AS reasons, "
+        f"{flag_list} AS flags, {ts_expr} AS ts, {type_expr} AS event_type, "
+        f"left({event_id}, 32) AS event_id, {record_key} AS record_key FROM staged"
+    )
+
+
+def _split(
+    con: Any, workspace: Workspace, spec: SourceSpec, fields: Sequence[_Column], readmit: dict[str, str] | None
+) -> dict[str, int]:
+    """Count read / accepted / quarantined, and keep the accepted events not yet in the log."""
+    read, quarantined = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE len(reasons) > 0) FROM checked"
+    ).fetchone()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE accepted_new AS "
+        "SELECT * FROM checked c WHERE len(reasons) = 0 "
+        "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = c.event_id) "
+        "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _file, _row) = 1"
+    )
+    inserted = con.execute("SELECT count(*) FROM accepted_new").fetchone()[0]
+    accepted = read - quarantined
+    return {
+        "read": int(read),
+        "accepted": int(accepted),
+        "inserted": int(inserted),
+        "duplicates": int(accepted - inserted),
+        "quarantined": int(quarantined),
+    }
+
+
+def _json_value(column: _Column, value: str, cipher_alias: str | None) -> str:
+    if cipher_alias:
+        return f"'enc:' || base64({cipher_alias})"
+    if column.kind.sql_type.startswith(("DECIMAL", "DOUBLE", "BIGINT", "BOOLEAN")):
+        return value
+    return f"{value}::VARCHAR"
+
+
+def _write_events(
+    con: Any, workspace: Workspace, spec: SourceSpec, fields: Sequence[_Column], batch_id: str, received_at: datetime
+) -> None:
+    """Insert accepted events and their identifier tokens; sensitive values and identifiers are encrypted."""
+    cipher = workspace.cipher
+    joins: list[str] = []
+    sealed: dict[int, str] = {}
+    for c in fields:
+        if c.spec.role == "identifier" or c.spec.classification == "sensitive":
+            name = f"sealed_{c.index}"
+            values = [r[0] for r in con.execute(f"SELECT DISTINCT {c.value}::VARCHAR FROM accepted_new WHERE {c.value} IS NOT NULL").fetchall()]
+            context = c.spec.target
+            table = pa.table(
+                {
+                    "plain": pa.array(values, type=pa.string()),
+                    "sealed": pa.array([cipher.encrypt(v, context=context) for v in values], type=pa.binary()),
+                }
+            )
+            con.register(name, table)
+            joins.append(f"LEFT JOIN {name} ON {name}.plain = a.{c.value}::VARCHAR")
+            sealed[c.index] = f"{name}.sealed"
+    groups: dict[str, list[str]] = {"attribute": [], "property": []}
+    explicit = {c.spec.target for c in fields if c.spec.role != "identifier"}
+    for c in fields:
+        if c.spec.role != "identifier":
+            groups[c.spec.role].append(
+                f"{literal(c.spec.target)}, {_json_value(c, 'a.' + c.value, sealed.get(c.index))}"
+            )
+        role = "attribute" if c.spec.role == "identifier" else c.spec.role
+        for position, derived_field in enumerate(c.kind.derived_fields):
+            derived_name = c.derived_name(derived_field)
+            if derived_name not in explicit:
+                groups[role].append(f"{literal(derived_name)}, a.{c.derived(position)}")
+
+    def as_json(items: list[str]) -> str:
+        return f"json_object({', '.join(items)})" if items else "NULL::JSON"
+
+    ref = "a._file || ':' || a._row"
+    con.execute(
+        f"INSERT INTO events SELECT a.event_id, {literal(spec.name)}, a.event_type, a.ts, "
+        f"TIMESTAMP '{received_at:%Y-%m-%d %H:%M:%S.%f}', {literal(batch_id)}, a.record_key, {ref}, "
+        f"{as_json(groups['attribute'])}, {as_json(groups['property'])}, a.flags "
+        f"FROM accepted_new a {' '.join(joins)}"
+    )
+    for c in fields:
+        if c.spec.role != "identifier":
+            continue
+        con.execute(
+            f"INSERT INTO event_identifiers SELECT a.event_id, {literal(c.spec.target)}, "
+            f"{token_sql(literal(c.spec.target), f'a.{c.value}::VARCHAR')}, {sealed[c.index]} "
+            f"FROM accepted_new a {joins[list(sealed).index(c.index)]} WHERE a.{c.value} IS NOT NULL",
+            pad_parameters(workspace.keyring),
+        )
+    for name in [f"sealed_{i}" for i in sealed]:
+        con.unregister(name)
+
+
+def _quarantine_rows(
+    con: Any,
+    cipher: FieldCipher,
+    spec: SourceSpec,
+    batch: SourceBatch,
+    fields: Sequence[_Column],
+    received_at: datetime,
+    batch_id: str,
+) -> pa.Table:
+    """Quarantined records with their file, line, key, every reason and the raw record (encrypted)."""
+    rows = con.execute(
+        "SELECT _file, _row, record_key, event_id, to_json(reasons)::VARCHAR, "
+        "(SELECT to_json(r) FROM (SELECT * EXCLUDE (_file, _row, _parse_error) FROM raw_input "
+        " WHERE raw_input._file = c._file AND raw_input._row = c._row) r) "
+        "FROM checked c WHERE len(reasons) > 0 ORDER BY _file, _row"
+    ).fetchall()
+    lines = _line_numbers(spec, batch, rows)
+    columns: dict[str, list[Any]] = {
+        "quarantine_id": [],
+        "source": [],
+        "batch_id": [],
+        "file": [],
+        "line": [],
+        "record_key": [],
+        "raw_enc": [],
+        "reasons": [],
+        "received_at": [],
+        "status": [],
+        "resolved_batch": [],
+    }
+    for file, row, record_key, event_id, reasons, raw in rows:
+        columns["quarantine_id"].append(event_id)
+        columns["source"].append(spec.name)
+        columns["batch_id"].append(batch_id)
+        columns["file"].append(file)
+        columns["line"].append(lines.get((file, row), row))
+        columns["record_key"].append(record_key)
+        columns["raw_enc"].append(cipher.encrypt(raw or "{}", context="quarantine"))
+        columns["reasons"].append(reasons)
+        columns["received_at"].append(received_at)
+        columns["status"].append("open")
+        columns["resolved_batch"].append(None)
+    types = [pa.string()] * 4 + [pa.int64(), pa.string(), pa.binary(), pa.string(), pa.timestamp("us")] + [pa.string()] * 2
+    return pa.table({k: pa.array(v, type=t) for (k, v), t in zip(columns.items(), types, strict=True)})
+
+
+def _line_numbers(spec: SourceSpec, batch: SourceBatch, rows: list[tuple[Any, ...]]) -> dict[tuple[str, int], int]:
+    """Physical line of each quarantined record: CSV records can span lines, and a header comes first."""
+    if spec.format != "csv" or not rows:
+        return {}
+    found: dict[tuple[str, int], int] = {}
+    for source_file in batch.files:
+        wanted = {row for file, row, *_ in rows if file == source_file.relative}
+        if wanted:
+            encoding = spec.encoding if spec.encoding != "auto" else detect_encoding(source_file.path)
+            lines = physical_lines(source_file.path, encoding, spec.delimiter or ",", wanted)
+            found.update({(source_file.relative, r): line for r, line in lines.items()})
+    return found
+
+
+def _new_watermark(con: Any, spec: SourceSpec, batch: SourceBatch, previous: str | None) -> str | None:
+    if not spec.watermark:
+        return None
+    if spec.format == "sql":
+        values = [v for v in batch.table.column(spec.watermark).to_pylist() if v is not None]
+        return max([*values, *([previous] if previous else [])], default=None)
+    latest = con.execute("SELECT max(ts)::VARCHAR FROM checked WHERE len(reasons) = 0").fetchone()[0]
+    return max([v for v in (latest, previous) if v is not None], default=None)
+
+
+def _write_stats(con: Any, spec: SourceSpec, fields: Sequence[_Column], batch_id: str) -> None:
+    """Per-field completeness, validity and distinctness of this batch, for the quality report."""
+    for c in fields:
+        con.execute(
+            f"INSERT INTO field_stats SELECT ?, ?, ?, ?, ?, ?, ?, count(*), count({c.raw}), count({c.value}), "
+            f"approx_count_distinct({c.value}) FROM checked",
+            [batch_id, spec.name, c.spec.target, c.spec.column, c.spec.role, c.kind.name, c.spec.classification],
+        )
+
+
+def _resolve_retried(con: Any, readmit: dict[str, str], batch_id: str) -> None:
+    """Retried quarantine entries: readmitted if accepted this time, else open with their new reasons.
+
+    ``readmit`` maps quarantine id → ``file:line`` of the record, which a retry batch keeps as its origin.
+    """
+    table = pa.table({"quarantine_id": list(readmit), "origin": list(readmit.values())})
+    con.register("retried", table)
+    con.execute(
+        "UPDATE quarantine SET "
+        "status = CASE WHEN len(c.reasons) = 0 THEN 'readmitted' ELSE 'open' END, "
+        "reasons = CASE WHEN len(c.reasons) = 0 THEN quarantine.reasons ELSE to_json(c.reasons) END, "
+        "resolved_batch = CASE WHEN len(c.reasons) = 0 THEN ? END "
+        "FROM retried r JOIN checked c ON c._file || ':' || c._row = r.origin "
+        "WHERE quarantine.quarantine_id = r.quarantine_id AND quarantine.status = 'open'",
+        [batch_id],
+    )
+    con.unregister("retried")

@@ -1,0 +1,87 @@
+"""A killed ingest leaves no partial batch: the next run ends exactly where an uninterrupted run ends."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from huaxiang.workspace import Workspace
+from tests.conftest import MakeWorkspace
+
+YAML = """\
+sources:
+  - name: orders
+    format: csv
+    path: data/orders.csv
+    key: [order_id]
+    event_type: purchase
+    timestamp: paid_at
+    fields:
+      - {column: phone, role: identifier}
+      - {column: order_id, role: property}
+      - {column: amount, role: property, kind: amount}
+"""
+ROWS = 150_000
+
+
+def orders_csv() -> str:
+    lines = ["order_id,phone,amount,paid_at"]
+    lines += [
+        f"O{i},1{3 + i % 7}{i % 100_000_000:09d},\"¥{i % 5000},{i % 100:02d}.50\",2024-0{1 + i % 9}-1{i % 10} 10:{i % 60:02d}:00"
+        for i in range(ROWS)
+    ]
+    lines.append("BAD,not-a-phone,abc,yesterday")
+    return "\n".join(lines) + "\n"
+
+
+def state(workspace: Workspace) -> tuple[int, int, int, int, int]:
+    w = workspace.warehouse
+    return (
+        w.count("events"),
+        w.count("event_identifiers"),
+        w.count("quarantine"),
+        w.count("ingest_runs"),
+        w.count("source_files"),
+    )
+
+
+def run_ingest(root: Path) -> subprocess.Popen[bytes]:
+    code = "from pathlib import Path; from huaxiang.api import ingest, open_workspace; ingest(open_workspace(Path(r'%s')))"
+    return subprocess.Popen([sys.executable, "-c", code % root], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_killed_ingest_then_rerun_equals_uninterrupted(make_workspace: MakeWorkspace) -> None:
+    data = orders_csv()
+    reference = make_workspace(YAML, {"data/orders.csv": data}, name="reference")
+    reference.close()
+    process = run_ingest(reference.root)
+    assert process.wait(timeout=300) == 0, process.stderr.read() if process.stderr else ""
+    expected = state(reference)
+    assert expected[0] == ROWS and expected[2] == 1
+    reference.close()
+
+    rng = random.Random(5)
+    victim = make_workspace(YAML, {"data/orders.csv": data}, name="victim")
+    victim.close()
+    kills = 0
+    for attempt in range(6):
+        process = run_ingest(victim.root)
+        time.sleep(rng.uniform(0.3, 4.0))
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=60)
+        partial = state(victim)
+        victim.close()
+        assert partial in {(0, 0, 0, 0, 0), expected}, f"attempt {attempt}: partial batch {partial}"
+        if partial == expected:
+            break
+    assert kills >= 1, "the ingest finished before any kill; the test did not exercise an interruption"
+    final = run_ingest(victim.root)
+    assert final.wait(timeout=300) == 0
+    assert state(victim) == expected
