@@ -27,12 +27,13 @@ sources:
       - {column: amount, role: property, kind: amount}
 """
 ROWS = 150_000
+PREFIXES = ("38", "39", "86", "35", "50")  # mobile prefixes in service
 
 
 def orders_csv() -> str:
     lines = ["order_id,phone,amount,paid_at"]
     lines += [
-        f"O{i},1{3 + i % 7}{i % 100_000_000:09d},\"¥{i % 5000},{i % 100:02d}.50\",2024-0{1 + i % 9}-1{i % 10} 10:{i % 60:02d}:00"
+        f"O{i},1{PREFIXES[i % 5]}{i:08d},\"¥{i % 5000},{i % 100:02d}.50\",2024-0{1 + i % 9}-1{i % 10} 10:{i % 60:02d}:00"
         for i in range(ROWS)
     ]
     lines.append("BAD,not-a-phone,abc,yesterday")
@@ -51,7 +52,7 @@ def state(workspace: Workspace) -> tuple[int, int, int, int, int]:
 
 
 def run_ingest(root: Path) -> subprocess.Popen[bytes]:
-    code = "from pathlib import Path; from huaxiang.api import ingest, open_workspace; ingest(open_workspace(Path(r'%s')))"
+    code = "from pathlib import Path; from huaxiang.ingest import ingest_all; from huaxiang.workspace import Workspace; ingest_all(Workspace.open(Path(r'%s')))"
     return subprocess.Popen([sys.executable, "-c", code % root], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
