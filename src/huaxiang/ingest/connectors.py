@@ -15,6 +15,8 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +183,7 @@ def _text(value: Any) -> str | None:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, Decimal)):
         return repr(value) if isinstance(value, float) else str(value)
     return json.dumps(value, ensure_ascii=False)
 
@@ -267,7 +269,7 @@ def read_sql(spec: SourceSpec, columns: Sequence[str], watermark: str | None) ->
         selectable = sa.select(subquery)
     if watermark is not None and spec.watermark:
         column = sa.column(spec.watermark)
-        selectable = selectable.where(column > sa.bindparam("watermark", watermark))
+        selectable = selectable.where(column > sa.bindparam("watermark", typed_watermark(watermark)))
     if spec.watermark:
         selectable = selectable.order_by(sa.column(spec.watermark))
     values: dict[str, list[str | None]] = {c: [] for c in columns}
@@ -289,6 +291,16 @@ def read_sql(spec: SourceSpec, columns: Sequence[str], watermark: str | None) ->
         engine.dispose()
     source_file = SourceFile(Path(origin), f"{spec.name}:{origin}", "", 0)
     return SourceBatch(_frame(source_file, values, rows, [None] * len(rows)), ())
+
+
+def typed_watermark(watermark: str) -> int | datetime | str:
+    """The stored (text) watermark as the Python value the database driver binds with the right type."""
+    if watermark.lstrip("-").isdigit():
+        return int(watermark)
+    try:
+        return datetime.fromisoformat(watermark)
+    except ValueError:
+        return watermark
 
 
 def _safe_url(url: str) -> str:

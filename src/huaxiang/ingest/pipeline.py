@@ -21,7 +21,14 @@ from typing import Any
 import pyarrow as pa
 
 from huaxiang.config import FieldSpec, SourceSpec
-from huaxiang.ingest.connectors import SourceBatch, SourceFile, list_files, physical_lines, read_files, read_sql
+from huaxiang.ingest.connectors import (
+    SourceBatch,
+    list_files,
+    physical_lines,
+    read_files,
+    read_sql,
+    typed_watermark,
+)
 from huaxiang.ingest.encoding import detect_encoding
 from huaxiang.ingest.kinds import Kind, ValueContext, kind_named
 from huaxiang.privacy.crypto import FieldCipher, pad_parameters, token_sql
@@ -521,7 +528,7 @@ def _new_watermark(con: Any, spec: SourceSpec, batch: SourceBatch, previous: str
         return None
     if spec.format == "sql":
         values = [v for v in batch.table.column(spec.watermark).to_pylist() if v is not None]
-        return max([*values, *([previous] if previous else [])], default=None)
+        return max([*values, *([previous] if previous else [])], default=None, key=typed_watermark)
     latest = con.execute("SELECT max(ts)::VARCHAR FROM checked WHERE len(reasons) = 0").fetchone()[0]
     return max([v for v in (latest, previous) if v is not None], default=None)
 
