@@ -74,5 +74,8 @@ def postgres_server() -> Iterator[str]:
             time.sleep(0.2)
         yield f"postgresql+psycopg://huaxiang@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(root, ignore_errors=True)

@@ -52,8 +52,14 @@ def test_defaults_follow_identifier_types() -> None:
         (("format: csv", "format: cvs"), "huaxiang.yaml:4 sources[0].format"),
         (("    event_type: identify\n", ""), "huaxiang.yaml:3 sources[0]: give exactly one of `event_type`"),
         (("name: crm", "name: CRM"), "huaxiang.yaml:3 sources[0].name: expected lower_snake_case"),
-        (("path: data/crm.csv", "path: ../../etc/passwd"), "huaxiang.yaml:5 sources[0].path: expected a path inside"),
-        (("path: data/crm.csv", "path: /etc/passwd"), "sources[0].path: expected a path inside the workspace"),
+        (
+            ("path: data/crm.csv", "path: ../../etc/passwd"),
+            "huaxiang.yaml:5 sources[0].path: expected a path inside",
+        ),
+        (
+            ("path: data/crm.csv", "path: /etc/passwd"),
+            "sources[0].path: expected a path inside the workspace",
+        ),
         (("version: 1", "version: 1\nextra_key: 3"), "huaxiang.yaml:2 extra_key: unknown key"),
     ],
 )

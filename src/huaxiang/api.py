@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from huaxiang.demo import DemoManifest, demo_sources_yaml, generate_demo_data
+from huaxiang.i18n import current_language
 from huaxiang.ingest.pipeline import IngestResult, Progress, ingest_all, ingest_source
 from huaxiang.ingest.quarantine import (
     QuarantinedRecord,
@@ -16,14 +17,7 @@ from huaxiang.ingest.quarantine import (
     show_quarantined,
     summarise_quarantine,
 )
-from huaxiang.quality import (
-    QualityReport,
-    build_quality_report,
-    quality_history,
-    save_quality_report,
-    write_quality_html,
-)
-from huaxiang.i18n import current_language
+from huaxiang.quality import QualityReport, build_quality_report, quality_history, save_quality_report
 from huaxiang.workspace import Workspace
 
 __all__ = [
@@ -56,13 +50,20 @@ def open_workspace(path: Path = Path(".")) -> Workspace:
 
 
 def ingest(
-    workspace: Workspace, *, source: str | None = None, force: bool = False, on_progress: Progress | None = None
+    workspace: Workspace,
+    *,
+    source: str | None = None,
+    force: bool = False,
+    on_progress: Progress | None = None,
 ) -> list[IngestResult]:
     """Ingest new data of one source, or of every source in declaration order."""
     if source:
         return [ingest_source(workspace, source, force=force, on_progress=on_progress)]
     if force:
-        return [ingest_source(workspace, s.name, force=True, on_progress=on_progress) for s in workspace.config.sources]
+        return [
+            ingest_source(workspace, s.name, force=True, on_progress=on_progress)
+            for s in workspace.config.sources
+        ]
     return ingest_all(workspace, on_progress=on_progress)
 
 
@@ -74,13 +75,17 @@ class QualityRun:
 
 def quality_report(workspace: Workspace, *, html: bool = True, html_path: Path | None = None) -> QualityRun:
     """Compute, keep and (optionally) render the data-quality report of the whole warehouse."""
-    report = build_quality_report(workspace.warehouse)
+    from huaxiang.quality import write_quality_html  # imports Plotly: only when a page is written
+
+    report = build_quality_report(workspace.warehouse, cipher=workspace.cipher)
     history = quality_history(workspace.warehouse)
     save_quality_report(workspace.warehouse, report)
     page = None
     if html:
         page = html_path or workspace.reports_dir / f"quality-{report.created_at:%Y%m%dT%H%M%S}.html"
-        write_quality_html(report, history, page, language=workspace.config.workspace.language or current_language())
+        write_quality_html(
+            report, history, page, language=workspace.config.workspace.language or current_language()
+        )
         shutil.copyfile(page, workspace.reports_dir / "quality-latest.html")
     return QualityRun(report, page)
 

@@ -145,11 +145,15 @@ class SourceSpec(_Strict):
     def _coherent(self) -> SourceSpec:
         if self.format == "sql":
             if not self.url:
-                raise ValueError("a sql source needs `url` (a SQLAlchemy URL such as postgresql+psycopg://...)")
+                raise ValueError(
+                    "a sql source needs `url` (a SQLAlchemy URL such as postgresql+psycopg://...)"
+                )
             if bool(self.table) == bool(self.query):
                 raise ValueError("a sql source needs exactly one of `table` or `query`")
         elif not self.path:
-            raise ValueError(f"a {self.format} source needs `path` (relative to the workspace, globs allowed)")
+            raise ValueError(
+                f"a {self.format} source needs `path` (relative to the workspace, globs allowed)"
+            )
         if bool(self.event_type) == bool(self.event_type_column):
             raise ValueError("give exactly one of `event_type` (a constant) or `event_type_column`")
         columns = [f.column for f in self.fields]
@@ -236,7 +240,9 @@ def parse_config(text: str, *, source_name: str = CONFIG_FILE) -> Config:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError("expected a mapping of top-level keys (workspace, sources, …)", location=source_name)
+        raise ConfigError(
+            "expected a mapping of top-level keys (workspace, sources, …)", location=source_name
+        )
     lines = _line_index(node)
     try:
         return Config.model_validate(data)

@@ -33,7 +33,7 @@ PREFIXES = ("38", "39", "86", "35", "50")  # mobile prefixes in service
 def orders_csv() -> str:
     lines = ["order_id,phone,amount,paid_at"]
     lines += [
-        f"O{i},1{PREFIXES[i % 5]}{i:08d},\"¥{i % 5000},{i % 100:02d}.50\",2024-0{1 + i % 9}-1{i % 10} 10:{i % 60:02d}:00"
+        f'O{i},1{PREFIXES[i % 5]}{i:08d},"¥{i % 5000},{i % 100:02d}.50",2024-0{1 + i % 9}-1{i % 10} 10:{i % 60:02d}:00'
         for i in range(ROWS)
     ]
     lines.append("BAD,not-a-phone,abc,yesterday")
@@ -53,7 +53,9 @@ def state(workspace: Workspace) -> tuple[int, int, int, int, int]:
 
 def run_ingest(root: Path) -> subprocess.Popen[bytes]:
     code = "from pathlib import Path; from huaxiang.ingest import ingest_all; from huaxiang.workspace import Workspace; ingest_all(Workspace.open(Path(r'%s')))"
-    return subprocess.Popen([sys.executable, "-c", code % root], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", code % root], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def test_killed_ingest_then_rerun_equals_uninterrupted(make_workspace: MakeWorkspace) -> None:

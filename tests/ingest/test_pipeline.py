@@ -96,9 +96,12 @@ def test_quarantine_keeps_file_line_reasons_and_raw_record(make_workspace: MakeW
 def test_identifiers_are_tokens_and_ciphertexts_only(make_workspace: MakeWorkspace) -> None:
     workspace = crm_workspace(make_workspace)
     ingest(workspace)
-    tokens = {r[0]: r[1] for r in workspace.warehouse.rows(
-        "SELECT i.token, i.value_enc FROM event_identifiers i WHERE id_type = 'phone'"
-    )}
+    tokens = {
+        r[0]: r[1]
+        for r in workspace.warehouse.rows(
+            "SELECT i.token, i.value_enc FROM event_identifiers i WHERE id_type = 'phone'"
+        )
+    }
     expected = token(workspace.keyring, "phone", "+8613812345678")
     assert expected in tokens
     assert workspace.cipher.decrypt(tokens[expected], context="phone") == "+8613812345678"
@@ -140,7 +143,9 @@ def test_reingesting_adds_nothing_and_new_files_are_picked_up(make_workspace: Ma
 
 def test_jsonl_broken_line_is_quarantined_with_its_line(make_workspace: MakeWorkspace) -> None:
     lines = [
-        json.dumps({"order_id": "O1", "user_id": "u1", "price": "¥10.00", "paid_at": "2024-05-01T10:00:00+08:00"}),
+        json.dumps(
+            {"order_id": "O1", "user_id": "u1", "price": "¥10.00", "paid_at": "2024-05-01T10:00:00+08:00"}
+        ),
         "{not json",
         json.dumps({"order_id": "O2", "user_id": None, "price": "5", "paid_at": "2024-05-01T11:00:00Z"}),
         "",
@@ -175,12 +180,16 @@ def test_parquet_glob_and_xlsx(make_workspace: MakeWorkspace, tmp_path: Path) ->
     parts.mkdir()
     for n in range(2):
         pq.write_table(
-            pa.table({
-                "event_id": [f"e{n}{i}" for i in range(3)],
-                "device_id": [f"d{i}" for i in range(3)],
-                "event": ["page_view", "search", "teleport"],
-                "ts": pa.array([1_714_521_600_000_000 + i for i in range(3)], type=pa.timestamp("us", tz="UTC")),
-            }),
+            pa.table(
+                {
+                    "event_id": [f"e{n}{i}" for i in range(3)],
+                    "device_id": [f"d{i}" for i in range(3)],
+                    "event": ["page_view", "search", "teleport"],
+                    "ts": pa.array(
+                        [1_714_521_600_000_000 + i for i in range(3)], type=pa.timestamp("us", tz="UTC")
+                    ),
+                }
+            ),
             parts / f"part-{n}.parquet",
         )
     workbook = Workbook()

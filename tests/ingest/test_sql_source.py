@@ -42,15 +42,19 @@ sources:
 def test_postgres_table_with_watermark(make_workspace: MakeWorkspace, postgres_url: str) -> None:
     engine = sa.create_engine(postgres_url)
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "CREATE TABLE members (member_id text, mobile text, name text, spend numeric(12,2), updated_at timestamp)"
-        ))
-        connection.execute(sa.text(
-            "INSERT INTO members VALUES "
-            "('M1', '13812345678', '张伟', 12.50, '2024-05-01 10:00:00'), "
-            "('M2', '139 0000 1111', '李娜', 0, '2024-05-02 10:00:00'), "
-            "('M3', 'nope', NULL, NULL, '2024-05-03 10:00:00')"
-        ))
+        connection.execute(
+            sa.text(
+                "CREATE TABLE members (member_id text, mobile text, name text, spend numeric(12,2), updated_at timestamp)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO members VALUES "
+                "('M1', '13812345678', '张伟', 12.50, '2024-05-01 10:00:00'), "
+                "('M2', '139 0000 1111', '李娜', 0, '2024-05-02 10:00:00'), "
+                "('M3', 'nope', NULL, NULL, '2024-05-03 10:00:00')"
+            )
+        )
     workspace = make_workspace(sources_yaml(postgres_url))
     [first] = ingest_all(workspace)
     assert (first.records_read, first.inserted, first.quarantined) == (3, 3, 0)
@@ -58,7 +62,9 @@ def test_postgres_table_with_watermark(make_workspace: MakeWorkspace, postgres_u
     [unchanged] = ingest_all(workspace)
     assert unchanged.records_read == 0
     with engine.begin() as connection:
-        connection.execute(sa.text("INSERT INTO members VALUES ('M4', '13711112222', '王芳', 3, '2024-05-04 10:00:00')"))
+        connection.execute(
+            sa.text("INSERT INTO members VALUES ('M4', '13711112222', '王芳', 3, '2024-05-04 10:00:00')")
+        )
     [second] = ingest_all(workspace)
     assert (second.records_read, second.inserted) == (1, 1)
     assert workspace.warehouse.count("events") == 4

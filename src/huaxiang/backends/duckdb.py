@@ -118,7 +118,9 @@ class Warehouse:
             raise
         self.con.execute("COMMIT")
 
-    def rows(self, sql: str, parameters: Mapping[str, Any] | list[Any] | None = None) -> list[tuple[Any, ...]]:
+    def rows(
+        self, sql: str, parameters: Mapping[str, Any] | list[Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         """Run a query and fetch every row (never leaves a half-read result on the connection)."""
         return self.con.execute(sql, parameters or []).fetchall()
 
@@ -127,7 +129,9 @@ class Warehouse:
         return found[0][0] if found else None
 
     def tables(self) -> list[str]:
-        return [r[0] for r in self.rows("SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1")]
+        return [
+            r[0] for r in self.rows("SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1")
+        ]
 
     def count(self, table: str, where: str = "TRUE", parameters: Mapping[str, Any] | None = None) -> int:
         return int(self.scalar(f'SELECT count(*) FROM "{table}" WHERE {where}', parameters))

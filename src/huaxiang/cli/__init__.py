@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -31,8 +32,14 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-quarantine_app = typer.Typer(help="Records that could not be accepted: list, inspect, retry. 隔离区。", no_args_is_help=True)
+quarantine_app = typer.Typer(
+    help="Records that could not be accepted: list, inspect, retry. 隔离区。", no_args_is_help=True
+)
 app.add_typer(quarantine_app, name="quarantine")
+clv_app = typer.Typer(
+    help="Customer lifetime value: BG/NBD + Gamma-Gamma. 客户终身价值。", no_args_is_help=True
+)
+app.add_typer(clv_app, name="clv")
 
 console = Console()
 errors = Console(stderr=True)
@@ -71,8 +78,12 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create the wo
     workspace = api.init_workspace(directory)
     workspace.close()
     console.print(f"[green]✓[/] workspace created in {workspace.root}")
-    console.print(f"  edit [bold]{workspace.root / 'huaxiang.yaml'}[/] to declare your sources, then run `huaxiang ingest`")
-    console.print(f"  [yellow]back up the key[/] {workspace.key_file} — without it encrypted values cannot be read")
+    console.print(
+        f"  edit [bold]{workspace.root / 'huaxiang.yaml'}[/] to declare your sources, then run `huaxiang ingest`"
+    )
+    console.print(
+        f"  [yellow]back up the key[/] {workspace.key_file} — without it encrypted values cannot be read"
+    )
 
 
 @app.command()
@@ -80,7 +91,9 @@ def init(directory: Annotated[Path, typer.Argument(help="Folder to create the wo
 def ingest(
     workspace: WorkspaceOption = Path("."),
     source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
-    force: Annotated[bool, typer.Option(help="Re-read files already ingested (events are still never duplicated).")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Re-read files already ingested (events are still never duplicated).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Ingest new data from the workspace's sources into the event log. 导入数据。"""
@@ -97,7 +110,9 @@ def ingest(
 def quality(
     workspace: WorkspaceOption = Path("."),
     as_json: JsonOption = False,
-    html: Annotated[Path | None, typer.Option(help="Where to write the HTML report (default: .huaxiang/reports/).")] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Where to write the HTML report (default: .huaxiang/reports/).")
+    ] = None,
 ) -> None:
     """Data-quality report: completeness, validity, uniqueness, timeliness, consistency. 数据质量报告。"""
     with api.open_workspace(workspace) as ws:
@@ -124,7 +139,9 @@ def quarantine_list(
         summaries = api.summarise_quarantine(ws)
         records = api.list_quarantine(ws, source=source, status=status, limit=limit)
     if as_json:
-        _print_json({"summary": [s.__repr__() for s in summaries], "records": [_record_dict(r) for r in records]})
+        _print_json(
+            {"summary": [s.__repr__() for s in summaries], "records": [_record_dict(r) for r in records]}
+        )
         return
     console.print(render_quarantine_summary(summaries, current_language()))
     console.print(render_quarantine_list(records, current_language()))
@@ -169,7 +186,9 @@ def quarantine_retry(
 @app.command("demo-data")
 @friendly_errors
 def demo_data(
-    out: Annotated[Path, typer.Option(help="Folder to write the exports and truth/ into.")] = Path("demo-data"),
+    out: Annotated[Path, typer.Option(help="Folder to write the exports and truth/ into.")] = Path(
+        "demo-data"
+    ),
     customers: Annotated[int, typer.Option(min=10, help="Number of true customers.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 7,
 ) -> None:
@@ -177,7 +196,9 @@ def demo_data(
     with progress_bars(errors) as advance:
         manifest = api.generate_demo_data(out, customers=customers, seed=seed, on_progress=advance)
     for source, count in manifest.records.items():
-        console.print(f"  {source:<18} {count:>9,} records  ({manifest.bad_records.get(source, 0):,} deliberately bad)")
+        console.print(
+            f"  {source:<18} {count:>9,} records  ({manifest.bad_records.get(source, 0):,} deliberately bad)"
+        )
     console.print(f"[green]✓[/] written to {manifest.out_dir} (ground truth in truth/)")
 
 
@@ -197,6 +218,47 @@ def demo(
     console.print(f"[green]✓[/] workspace: {run.workspace}")
     if run.quality.html:
         console.print(f"[green]✓[/] quality report: {run.quality.html}")
+
+
+@clv_app.command("fit")
+@friendly_errors
+def clv_fit(
+    file: Annotated[
+        Path, typer.Argument(help="Transactions: CSV, whitespace-separated text, Parquet or JSONL.")
+    ],
+    customer: Annotated[str, typer.Option(help="Customer column (name, or 1-based position).")],
+    date: Annotated[str, typer.Option(help="Date column (name, or 1-based position).")],
+    calibration_end: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], help="Last day of the calibration period.")
+    ],
+    amount: Annotated[str | None, typer.Option(help="Amount column; fits Gamma-Gamma too.")] = None,
+    period: Annotated[str, typer.Option(help="Time unit: D, W, M or a number of days.")] = "W",
+    observation_end: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="End of the holdout (default: last date).")
+    ] = None,
+    date_format: Annotated[
+        str | None, typer.Option(help="strptime format of the dates, e.g. %Y%m%d.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit BG/NBD and Gamma-Gamma on any transaction file and report holdout accuracy. 拟合CLV模型。"""
+    from huaxiang.cli.models_view import render_clv
+    from huaxiang.models.clv import fit_clv_file, parse_period
+
+    report = fit_clv_file(
+        file,
+        customer=customer,
+        date=date,
+        amount=amount,
+        calibration_end=calibration_end.date(),
+        observation_end=observation_end.date() if observation_end else None,
+        period_days=parse_period(period),
+        date_format=date_format,
+    )
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        console.print(render_clv(report, current_language()))
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -35,11 +35,24 @@ def render_ingest(results: Sequence[IngestResult], language: Language) -> Render
         numbers = [r.records_read, r.accepted, r.inserted, r.duplicates, r.quarantined]
         totals = [a + b for a, b in zip(totals, numbers, strict=True)]
         style = "yellow" if r.quarantined else ""
-        label = r.source if r.batch_id else f"{r.source} [dim]({bilingual('无新文件', 'no new files').text(language)})"
-        table.add_row(label, *[f"{n:,}" for n in numbers[:4]], Text(f"{r.quarantined:,}", style=style), f"{r.seconds:.1f}")
+        label = (
+            r.source
+            if r.batch_id
+            else f"{r.source} [dim]({bilingual('无新文件', 'no new files').text(language)})"
+        )
+        table.add_row(
+            label,
+            *[f"{n:,}" for n in numbers[:4]],
+            Text(f"{r.quarantined:,}", style=style),
+            f"{r.seconds:.1f}",
+        )
     if len(results) > 1:
-        table.add_row(bilingual("合计", "Total").text(language), *[f"{n:,}" for n in totals], "", style="bold")
-    reasons = Table(title=bilingual("主要隔离原因", "Top quarantine reasons").text(language), title_justify="left")
+        table.add_row(
+            bilingual("合计", "Total").text(language), *[f"{n:,}" for n in totals], "", style="bold"
+        )
+    reasons = Table(
+        title=bilingual("主要隔离原因", "Top quarantine reasons").text(language), title_justify="left"
+    )
     reasons.add_column(_HEADERS["source"].text(language))
     reasons.add_column(bilingual("原因", "Reason").text(language))
     reasons.add_column(bilingual("记录数", "Records").text(language), justify="right")
@@ -73,7 +86,9 @@ def render_quarantine_list(records: Sequence[QuarantinedRecord], language: Langu
 
 
 def render_quarantined(record: QuarantinedRecord, language: Language) -> RenderableType:
-    table = Table(show_header=False, title=f"{record.source} {record.file}:{record.line}", title_justify="left")
+    table = Table(
+        show_header=False, title=f"{record.source} {record.file}:{record.line}", title_justify="left"
+    )
     table.add_column(style="bold")
     table.add_column()
     table.add_row(bilingual("编号", "Id").text(language), record.quarantine_id)
@@ -81,5 +96,8 @@ def render_quarantined(record: QuarantinedRecord, language: Language) -> Rendera
     table.add_row(bilingual("记录键", "Record key").text(language), record.record_key or "")
     for reason in record.reasons:
         table.add_row(bilingual("原因", "Reason").text(language), f"{reason['field']}: {reason['reason']}")
-    table.add_row(bilingual("原始内容", "Raw record").text(language), json.dumps(record.raw, ensure_ascii=False, indent=1))
+    table.add_row(
+        bilingual("原始内容", "Raw record").text(language),
+        json.dumps(record.raw, ensure_ascii=False, indent=1),
+    )
     return table

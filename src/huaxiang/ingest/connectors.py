@@ -77,7 +77,9 @@ def _sha256(path: Path) -> str:
 
 def read_files(spec: SourceSpec, files: Sequence[SourceFile], columns: Sequence[str]) -> SourceBatch:
     """Read the given files of a file-based source (csv, jsonl, parquet, xlsx)."""
-    reader = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet, "xlsx": _read_xlsx}[spec.format]
+    reader = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet, "xlsx": _read_xlsx}[
+        spec.format
+    ]
     tables: list[pa.Table] = []
     encodings: set[str] = set()
     for source_file in files:
@@ -95,7 +97,9 @@ def _empty(columns: Sequence[str]) -> pa.Table:
     return pa.table({n: pa.array([], type=t) for n, t in zip(names, types, strict=True)})
 
 
-def _frame(source_file: SourceFile, values: dict[str, list[str | None]], rows: list[int], errors: list[str | None]) -> pa.Table:
+def _frame(
+    source_file: SourceFile, values: dict[str, list[str | None]], rows: list[int], errors: list[str | None]
+) -> pa.Table:
     count = len(rows)
     data: dict[str, pa.Array] = {
         "_file": pa.array([source_file.relative] * count, type=pa.string()),
@@ -107,7 +111,9 @@ def _frame(source_file: SourceFile, values: dict[str, list[str | None]], rows: l
     return pa.table(data)
 
 
-def _missing_columns(spec: SourceSpec, source_file: SourceFile, present: Sequence[str], wanted: Sequence[str]) -> None:
+def _missing_columns(
+    spec: SourceSpec, source_file: SourceFile, present: Sequence[str], wanted: Sequence[str]
+) -> None:
     missing = [c for c in wanted if c not in present]
     if missing:
         raise SourceError(
@@ -129,9 +135,7 @@ def _read_csv(spec: SourceSpec, source_file: SourceFile, columns: Sequence[str])
             source_file.path,
             read_options=pa_csv.ReadOptions(encoding=encoding, column_names=header, skip_rows=1),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string())
-            ),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string())),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as error:
         raise SourceError(
@@ -259,28 +263,30 @@ def read_sql(spec: SourceSpec, columns: Sequence[str], watermark: str | None) ->
             hint='install the driver, e.g. pip install "huaxiang[postgres]" for postgresql+psycopg://',
         ) from None
     origin = spec.table or "query"
-    selectable: sa.Select[Any]
     if spec.table:
-        table = sa.table(spec.table, *[sa.column(c) for c in dict.fromkeys(columns)])
-        selectable = sa.select(table)
+        schema, _, name = spec.table.rpartition(".")
+        source: Any = sa.table(name, schema=schema or None)
     else:
         assert spec.query is not None
-        subquery = sa.text(spec.query).columns(*[sa.column(c) for c in dict.fromkeys(columns)]).subquery("source")
-        selectable = sa.select(subquery)
-    if watermark is not None and spec.watermark:
-        column = sa.column(spec.watermark)
-        selectable = selectable.where(column > sa.bindparam("watermark", typed_watermark(watermark)))
+        source = sa.text(spec.query).columns().subquery("source")
+    selectable = sa.select(sa.text("*")).select_from(source)  # every column: quarantine keeps whole records
     if spec.watermark:
-        selectable = selectable.order_by(sa.column(spec.watermark))
-    values: dict[str, list[str | None]] = {c: [] for c in columns}
+        watermark_column: sa.ColumnClause[Any] = sa.column(spec.watermark)
+        if watermark is not None:
+            selectable = selectable.where(watermark_column > sa.bindparam("watermark", typed_watermark(watermark)))
+        selectable = selectable.order_by(watermark_column)
+    values: dict[str, list[str | None]] = {}
     rows: list[int] = []
     try:
         with engine.connect() as connection:
             result = connection.execute(selectable)
-            for number, record in enumerate(result.mappings(), start=1):
+            names = list(result.keys())
+            _missing_columns(spec, SourceFile(Path(origin), origin, "", 0), names, columns)
+            values = {name: [] for name in names}
+            for number, record in enumerate(result, start=1):
                 rows.append(number)
-                for name in columns:
-                    values[name].append(_excel_text(record.get(name)))
+                for name, cell in zip(names, record, strict=True):
+                    values[name].append(_excel_text(cell))
     except sa.exc.SQLAlchemyError as error:
         raise SourceError(
             f"query failed: {str(error).splitlines()[0]}",
@@ -323,5 +329,3 @@ def physical_lines(path: Path, encoding: str, delimiter: str, records: set[int])
                     break
             start = reader.line_num + 1
     return found
-
-

@@ -125,7 +125,9 @@ def ingest_source(
         files = list_files(spec, workspace.root)
         seen = {
             (path, digest)
-            for path, digest in warehouse.rows("SELECT path, sha256 FROM source_files WHERE source = ?", [name])
+            for path, digest in warehouse.rows(
+                "SELECT path, sha256 FROM source_files WHERE source = ?", [name]
+            )
         }
         fresh = [f for f in files if force or (f.relative, f.sha256) not in seen]
         skipped = tuple(f.relative for f in files if f not in fresh)
@@ -173,18 +175,19 @@ def _ingest_batch(
         date_formats=tuple(spec.timestamp_formats),
     )
     fields = [_Column(i, f, kind_named(f.value_kind)) for i, f in enumerate(spec.fields)]
-    time_column = _Column(len(fields), FieldSpec(column=spec.timestamp or "", kind="timestamp"), kind_named("timestamp"))
+    time_column = _Column(
+        len(fields), FieldSpec(column=spec.timestamp or "", kind="timestamp"), kind_named("timestamp")
+    )
     con.register("raw_input", batch.table)
     try:
-        _stage(con, spec, fields, time_column)
-        progress(f"{spec.name}: normalise", 0, len(fields) + 1)
-        for position, column in enumerate([*fields, *([time_column] if spec.timestamp else [])]):
-            _normalise(con, column, ctx)
-            progress(f"{spec.name}: normalise", position + 1, len(fields) + 1)
+        columns = [*fields, *([time_column] if spec.timestamp else [])]
+        _stage(con, spec, columns, ctx)
+        progress(f"{spec.name}: normalise", 0, len(columns))
+        _normalise(con, columns, ctx, lambda done: progress(f"{spec.name}: normalise", done, len(columns)))
         _validate(con, spec, fields, time_column, received_at)
         if watermark is not None and spec.format != "sql":
             con.execute("DELETE FROM checked WHERE ts IS NOT NULL AND ts <= ?::TIMESTAMP", [watermark])
-        counts = _split(con, workspace, spec, fields, readmit)
+        counts = _split(con, fields)
         progress(f"{spec.name}: write", 0, 1)
         quarantine_rows = _quarantine_rows(con, workspace.cipher, spec, batch, fields, received_at, batch_id)
         new_watermark = _new_watermark(con, spec, batch, watermark)
@@ -248,58 +251,84 @@ def _ingest_batch(
     )
 
 
-def _stage(con: Any, spec: SourceSpec, fields: Sequence[_Column], time_column: _Column) -> None:
-    """Trimmed text of every mapped column; empty strings become NULL."""
+def _fast_path(column: _Column, ctx: ValueContext) -> str | None:
+    return None if column.kind.derived_fields else column.kind.sql_fast_path(column.raw, ctx)
+
+
+def _stage(con: Any, spec: SourceSpec, columns: Sequence[_Column], ctx: ValueContext) -> None:
+    """One pass over the input: trimmed text of every mapped column (empty → NULL) and its SQL fast path."""
 
     def trimmed(column: str) -> str:
         return f"NULLIF(trim({quote(column)}), '')"
 
     selects = ["_file", "_row", "_parse_error"]
-    selects += [f"{trimmed(c.spec.column)} AS {c.raw}" for c in fields]
-    if spec.timestamp:
-        selects.append(f"{trimmed(spec.timestamp)} AS {time_column.raw}")
+    selects += [f"{trimmed(c.spec.column)} AS {c.raw}" for c in columns]
     selects += [f"{trimmed(k)} AS {quote('k_' + k)}" for k in spec.key]
     if spec.event_type_column:
         selects.append(f"{trimmed(spec.event_type_column)} AS type_raw")
-    content = ", ".join(f"coalesce({quote(c)}, chr(0))" for c in _source_columns(spec))
-    selects.append(f"sha256(concat_ws(chr(31), {content})) AS content_hash")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {', '.join(selects)} FROM raw_input")
+    if not spec.key:
+        content = ", ".join(f"coalesce({quote(c)}, chr(0))" for c in _source_columns(spec))
+        selects.append(f"sha256(concat_ws(chr(31), {content})) AS content_hash")
+    inner = f"SELECT {', '.join(selects)} FROM raw_input"
+    fast = [f"({expr}) AS f{c.index}" for c in columns if (expr := _fast_path(c, ctx))]
+    outer = ", ".join(["*", *fast])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {outer} FROM ({inner})")
 
 
-def _normalise(con: Any, column: _Column, ctx: ValueContext) -> None:
-    """Add ``v``/``e``/derived columns for one field: SQL fast path first, Python for distinct leftovers."""
-    fast = None if column.kind.derived_fields else column.kind.sql_fast_path(column.raw, ctx)
-    pending = f"{column.raw} IS NOT NULL" + (f" AND ({fast}) IS NULL" if fast else "")
-    distinct = [r[0] for r in con.execute(f"SELECT DISTINCT {column.raw} FROM staged WHERE {pending}").fetchall()]
-    mapping: dict[str, list[Any]] = {"raw": distinct, "value": [], "error": [], "blank": []}
-    derived_names = [column.derived(p) for p in range(len(column.kind.derived_fields))]
-    for name in derived_names:
-        mapping[name] = []
+def _normalise(
+    con: Any, columns: Sequence[_Column], ctx: ValueContext, progress: Callable[[int], None]
+) -> None:
+    """Typed value, error and derived outputs of every field: the fast path, else Python on distinct leftovers."""
+    selects = ["s.*"]
+    joins = []
+    for position, column in enumerate(columns):
+        fast = _fast_path(column, ctx)
+        pending = f"{column.raw} IS NOT NULL" + (f" AND f{column.index} IS NULL" if fast else "")
+        distinct = [
+            r[0] for r in con.execute(f"SELECT DISTINCT {column.raw} FROM staged WHERE {pending}").fetchall()
+        ]
+        name = f"map_{column.index}"
+        con.register(name, _normalise_values(column, distinct, ctx))
+        value = f"coalesce(s.f{column.index}, {name}.value)" if fast else f"{name}.value"
+        selects.append(
+            f"TRY_CAST({value} AS {column.kind.sql_type}) AS {column.value}, {name}.error AS {column.error}, "
+            f"coalesce({name}.blank, false) AS {column.blank}"
+        )
+        selects += [f"{name}.d{p} AS {column.derived(p)}" for p in range(len(column.kind.derived_fields))]
+        joins.append(f"LEFT JOIN {name} ON {name}.raw = s.{column.raw}")
+        progress(position + 1)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE normalised AS SELECT {', '.join(selects)} FROM staged s {' '.join(joins)}"
+    )
+    for column in columns:
+        con.unregister(f"map_{column.index}")
+
+
+def _normalise_values(column: _Column, distinct: Sequence[str], ctx: ValueContext) -> pa.Table:
+    """The Python normaliser over distinct raw values, as a mapping table raw → value, error, blank, derived."""
+    derived_count = len(column.kind.derived_fields)
+    mapping: dict[str, list[Any]] = {"raw": list(distinct), "value": [], "error": [], "blank": []}
+    mapping.update({f"d{p}": [] for p in range(derived_count)})
     for raw in distinct:
         result = column.kind.normalise(raw, ctx)
         mapping["value"].append(result.value)
         mapping["error"].append(result.error)
         mapping["blank"].append(result.value is None and result.error is None)
         derived = dict(result.derived)
-        for name, derived_field in zip(derived_names, column.kind.derived_fields, strict=True):
-            mapping[name].append(derived.get(derived_field))
-    table = pa.table({k: pa.array(v, type=pa.bool_() if k == "blank" else pa.string()) for k, v in mapping.items()})
-    name = f"map_{column.index}"
-    con.register(name, table)
-    value = f"coalesce({fast}, m.value)" if fast else "m.value"
-    extra = "".join(f", m.{d} AS {d}" for d in derived_names)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE staged AS SELECT s.*, "
-        f"TRY_CAST({value} AS {column.kind.sql_type}) AS {column.value}, m.error AS {column.error}, "
-        f"coalesce(m.blank, false) AS {column.blank}{extra} "
-        f"FROM staged s LEFT JOIN {name} m ON m.raw = s.{column.raw}"
+        for p, derived_field in enumerate(column.kind.derived_fields):
+            mapping[f"d{p}"].append(derived.get(derived_field))
+    return pa.table(
+        {k: pa.array(v, type=pa.bool_() if k == "blank" else pa.string()) for k, v in mapping.items()}
     )
-    con.unregister(name)
 
 
-def _validate(con: Any, spec: SourceSpec, fields: Sequence[_Column], time_column: _Column, received_at: datetime) -> None:
+def _validate(
+    con: Any, spec: SourceSpec, fields: Sequence[_Column], time_column: _Column, received_at: datetime
+) -> None:
     """Collect every reason a record cannot be accepted, and the fields nulled as invalid."""
-    reasons: list[str] = ["CASE WHEN _parse_error IS NOT NULL THEN {'field': '*', 'reason': _parse_error} END"]
+    reasons: list[str] = [
+        "CASE WHEN _parse_error IS NOT NULL THEN {'field': '*', 'reason': _parse_error} END"
+    ]
     flags: list[str] = []
     for c in fields:
         column = literal(c.spec.column)
@@ -365,27 +394,39 @@ def _validate(con: Any, spec: SourceSpec, fields: Sequence[_Column], time_column
     else:
         event_id = f"sha256({literal(spec.name)} || chr(31) || content_hash)"
         record_key = "left(content_hash, 16)"
-    flag_list = f"list_filter([{', '.join(flags)}]::VARCHAR[], x -> x IS NOT NULL)" if flags else "[]::VARCHAR[]"
+    flag_list = (
+        f"list_filter([{', '.join(flags)}]::VARCHAR[], x -> x IS NOT NULL)" if flags else "[]::VARCHAR[]"
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, "
         f"list_filter([{', '.join(reasons)}], x -> x IS NOT NULL) AS reasons, "
         f"{flag_list} AS flags, {ts_expr} AS ts, {type_expr} AS event_type, "
-        f"left({event_id}, 32) AS event_id, {record_key} AS record_key FROM staged"
+        f"left({event_id}, 32) AS event_id, {record_key} AS record_key FROM normalised"
     )
 
 
-def _split(
-    con: Any, workspace: Workspace, spec: SourceSpec, fields: Sequence[_Column], readmit: dict[str, str] | None
-) -> dict[str, int]:
-    """Count read / accepted / quarantined, and keep the accepted events not yet in the log."""
+def _split(con: Any, fields: Sequence[_Column]) -> dict[str, int]:
+    """Count read / accepted / quarantined, and keep the accepted events not yet in the log.
+
+    Within a batch the first occurrence (by file and row) of an event id wins. Duplicates are rare, so the
+    ids that repeat are found with a hash aggregate and only their rows are ranked, instead of a window
+    over the whole batch.
+    """
     read, quarantined = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE len(reasons) > 0) FROM checked"
     ).fetchone()
+    needed = ["event_id", "event_type", "ts", "record_key", "_file", "_row", "flags"]
+    for c in fields:
+        needed.append(c.value)
+        needed += [c.derived(p) for p in range(len(c.kind.derived_fields))]
+    columns = ", ".join(needed)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE accepted_new AS "
-        "SELECT * FROM checked c WHERE len(reasons) = 0 "
-        "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = c.event_id) "
-        "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY _file, _row) = 1"
+        f"CREATE OR REPLACE TEMP TABLE accepted_new AS "
+        f"WITH accepted AS (SELECT {columns} FROM checked c WHERE len(reasons) = 0 "
+        f"  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = c.event_id)), "
+        f"repeated AS (SELECT event_id, min((_file, _row)) AS first FROM accepted GROUP BY event_id HAVING count(*) > 1) "
+        f"SELECT a.* FROM accepted a LEFT JOIN repeated r USING (event_id) "
+        f"WHERE r.event_id IS NULL OR (a._file, a._row) = r.first"
     )
     inserted = con.execute("SELECT count(*) FROM accepted_new").fetchone()[0]
     accepted = read - quarantined
@@ -398,42 +439,63 @@ def _split(
     }
 
 
-def _json_value(column: _Column, value: str, cipher_alias: str | None) -> str:
-    if cipher_alias:
-        return f"'enc:' || base64({cipher_alias})"
-    if column.kind.sql_type.startswith(("DECIMAL", "DOUBLE", "BIGINT", "BOOLEAN")):
-        return value
-    return f"{value}::VARCHAR"
+def _seal(con: Any, workspace: Workspace, column: _Column) -> str:
+    """A temp table of the field's distinct accepted values with their ciphertext and keyed token.
+
+    Encryption and tokens are computed once per distinct value, not per row, then joined back.
+    """
+    name = f"sealed_{column.index}"
+    values = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT {column.value}::VARCHAR FROM accepted_new WHERE {column.value} IS NOT NULL"
+        ).fetchall()
+    ]
+    cipher = workspace.cipher
+    target = column.spec.target
+    sealing = pa.table(
+        {
+            "plain": pa.array(values, type=pa.string()),
+            "sealed": pa.array([cipher.encrypt(v, context=target) for v in values], type=pa.binary()),
+        }
+    )
+    con.register("sealing", sealing)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS "
+        f"SELECT plain, sealed, {token_sql(literal(target), 'plain')} AS token FROM sealing",
+        pad_parameters(workspace.keyring),
+    )
+    con.unregister("sealing")
+    return name
 
 
 def _write_events(
-    con: Any, workspace: Workspace, spec: SourceSpec, fields: Sequence[_Column], batch_id: str, received_at: datetime
+    con: Any,
+    workspace: Workspace,
+    spec: SourceSpec,
+    fields: Sequence[_Column],
+    batch_id: str,
+    received_at: datetime,
 ) -> None:
     """Insert accepted events and their identifier tokens; sensitive values and identifiers are encrypted."""
-    cipher = workspace.cipher
-    joins: list[str] = []
-    sealed: dict[int, str] = {}
-    for c in fields:
-        if c.spec.role == "identifier" or c.spec.classification == "sensitive":
-            name = f"sealed_{c.index}"
-            values = [r[0] for r in con.execute(f"SELECT DISTINCT {c.value}::VARCHAR FROM accepted_new WHERE {c.value} IS NOT NULL").fetchall()]
-            context = c.spec.target
-            table = pa.table(
-                {
-                    "plain": pa.array(values, type=pa.string()),
-                    "sealed": pa.array([cipher.encrypt(v, context=context) for v in values], type=pa.binary()),
-                }
-            )
-            con.register(name, table)
-            joins.append(f"LEFT JOIN {name} ON {name}.plain = a.{c.value}::VARCHAR")
-            sealed[c.index] = f"{name}.sealed"
+    sealed = {
+        c.index: _seal(con, workspace, c)
+        for c in fields
+        if c.spec.role == "identifier" or c.spec.classification == "sensitive"
+    }
     groups: dict[str, list[str]] = {"attribute": [], "property": []}
+    joins: list[str] = []
     explicit = {c.spec.target for c in fields if c.spec.role != "identifier"}
     for c in fields:
         if c.spec.role != "identifier":
-            groups[c.spec.role].append(
-                f"{literal(c.spec.target)}, {_json_value(c, 'a.' + c.value, sealed.get(c.index))}"
-            )
+            value = f"a.{c.value}"
+            if c.index in sealed:
+                table = sealed[c.index]
+                joins.append(f"LEFT JOIN {table} ON {table}.plain = a.{c.value}::VARCHAR")
+                value = f"'enc:' || base64({table}.sealed)"
+            elif not c.kind.sql_type.startswith(("DECIMAL", "DOUBLE", "BIGINT", "BOOLEAN")):
+                value = f"{value}::VARCHAR"
+            groups[c.spec.role].append(f"{literal(c.spec.target)}, {value}")
         role = "attribute" if c.spec.role == "identifier" else c.spec.role
         for position, derived_field in enumerate(c.kind.derived_fields):
             derived_name = c.derived_name(derived_field)
@@ -443,24 +505,21 @@ def _write_events(
     def as_json(items: list[str]) -> str:
         return f"json_object({', '.join(items)})" if items else "NULL::JSON"
 
-    ref = "a._file || ':' || a._row"
     con.execute(
         f"INSERT INTO events SELECT a.event_id, {literal(spec.name)}, a.event_type, a.ts, "
-        f"TIMESTAMP '{received_at:%Y-%m-%d %H:%M:%S.%f}', {literal(batch_id)}, a.record_key, {ref}, "
-        f"{as_json(groups['attribute'])}, {as_json(groups['property'])}, a.flags "
+        f"TIMESTAMP '{received_at:%Y-%m-%d %H:%M:%S.%f}', {literal(batch_id)}, a.record_key, "
+        f"a._file || ':' || a._row, {as_json(groups['attribute'])}, {as_json(groups['property'])}, a.flags "
         f"FROM accepted_new a {' '.join(joins)}"
     )
     for c in fields:
-        if c.spec.role != "identifier":
-            continue
-        con.execute(
-            f"INSERT INTO event_identifiers SELECT a.event_id, {literal(c.spec.target)}, "
-            f"{token_sql(literal(c.spec.target), f'a.{c.value}::VARCHAR')}, {sealed[c.index]} "
-            f"FROM accepted_new a {joins[list(sealed).index(c.index)]} WHERE a.{c.value} IS NOT NULL",
-            pad_parameters(workspace.keyring),
-        )
-    for name in [f"sealed_{i}" for i in sealed]:
-        con.unregister(name)
+        if c.spec.role == "identifier":
+            table = sealed[c.index]
+            con.execute(
+                f"INSERT INTO event_identifiers SELECT a.event_id, {literal(c.spec.target)}, {table}.token, "
+                f"{table}.sealed FROM accepted_new a JOIN {table} ON {table}.plain = a.{c.value}::VARCHAR"
+            )
+    for table in sealed.values():
+        con.execute(f"DROP TABLE {table}")
 
 
 def _quarantine_rows(
@@ -505,11 +564,17 @@ def _quarantine_rows(
         columns["received_at"].append(received_at)
         columns["status"].append("open")
         columns["resolved_batch"].append(None)
-    types = [pa.string()] * 4 + [pa.int64(), pa.string(), pa.binary(), pa.string(), pa.timestamp("us")] + [pa.string()] * 2
+    types = (
+        [pa.string()] * 4
+        + [pa.int64(), pa.string(), pa.binary(), pa.string(), pa.timestamp("us")]
+        + [pa.string()] * 2
+    )
     return pa.table({k: pa.array(v, type=t) for (k, v), t in zip(columns.items(), types, strict=True)})
 
 
-def _line_numbers(spec: SourceSpec, batch: SourceBatch, rows: list[tuple[Any, ...]]) -> dict[tuple[str, int], int]:
+def _line_numbers(
+    spec: SourceSpec, batch: SourceBatch, rows: list[tuple[Any, ...]]
+) -> dict[tuple[str, int], int]:
     """Physical line of each quarantined record: CSV records can span lines, and a header comes first."""
     if spec.format != "csv" or not rows:
         return {}
@@ -539,7 +604,15 @@ def _write_stats(con: Any, spec: SourceSpec, fields: Sequence[_Column], batch_id
         con.execute(
             f"INSERT INTO field_stats SELECT ?, ?, ?, ?, ?, ?, ?, count(*), count({c.raw}), count({c.value}), "
             f"approx_count_distinct({c.value}) FROM checked",
-            [batch_id, spec.name, c.spec.target, c.spec.column, c.spec.role, c.kind.name, c.spec.classification],
+            [
+                batch_id,
+                spec.name,
+                c.spec.target,
+                c.spec.column,
+                c.spec.role,
+                c.kind.name,
+                c.spec.classification,
+            ],
         )
 
 

@@ -101,7 +101,11 @@ def retry_quarantine(
     """Run open quarantined records through the current ``huaxiang.yaml`` again; accepted ones are readmitted."""
     workspace.reload_config()
     results = []
-    sources = [source] if source else [s for (s,) in workspace.warehouse.rows("SELECT DISTINCT source FROM quarantine")]
+    sources = (
+        [source]
+        if source
+        else [s for (s,) in workspace.warehouse.rows("SELECT DISTINCT source FROM quarantine")]
+    )
     for name in sources:
         spec = workspace.config.source(name)
         rows = workspace.warehouse.rows(

@@ -159,7 +159,10 @@ def create_key_file(key_file: Path) -> Keyring:
 def save_keyring(keyring: Keyring, key_file: Path) -> None:
     key_file.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(key_file.parent, 0o700)
-    payload = {"current": keyring.current, "keys": {k: base64.b64encode(v).decode() for k, v in keyring.keys.items()}}
+    payload = {
+        "current": keyring.current,
+        "keys": {k: base64.b64encode(v).decode() for k, v in keyring.keys.items()},
+    }
     temporary = key_file.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
