@@ -185,6 +185,9 @@ def _ingest_batch(
         progress(f"{spec.name}: normalise", 0, len(columns))
         _normalise(con, columns, ctx, lambda done: progress(f"{spec.name}: normalise", done, len(columns)))
         _validate(con, spec, fields, time_column, received_at)
+        con.execute("DROP VIEW normalised")
+        for column in columns:
+            con.unregister(f"map_{column.index}")
         if watermark is not None and spec.format != "sql":
             con.execute("DELETE FROM checked WHERE ts IS NOT NULL AND ts <= ?::TIMESTAMP", [watermark])
         counts = _split(con, fields)
@@ -229,7 +232,8 @@ def _ingest_batch(
         progress(f"{spec.name}: write", 1, 1)
     finally:
         con.unregister("raw_input")
-        for table in ("staged", "normalised", "checked", "accepted_new"):
+        con.execute("DROP VIEW IF EXISTS normalised")
+        for table in ("staged", "checked", "accepted_new"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     reasons = Counter[str]()
     for reason_list in quarantine_rows.column("reasons").to_pylist():
@@ -298,10 +302,9 @@ def _normalise(
         joins.append(f"LEFT JOIN {name} ON {name}.raw = s.{column.raw}")
         progress(position + 1)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE normalised AS SELECT {', '.join(selects)} FROM staged s {' '.join(joins)}"
+        # A view: its joins run once, inside the statement that builds `checked`.
+        f"CREATE OR REPLACE TEMP VIEW normalised AS SELECT {', '.join(selects)} FROM staged s {' '.join(joins)}"
     )
-    for column in columns:
-        con.unregister(f"map_{column.index}")
 
 
 def _normalise_values(column: _Column, distinct: Sequence[str], ctx: ValueContext) -> pa.Table:
