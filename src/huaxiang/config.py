@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from huaxiang.errors import ConfigError
+from huaxiang.i18n import Label
 
 CONFIG_FILE = "huaxiang.yaml"
 
@@ -67,6 +68,7 @@ class FieldSpec(_Strict):
     required: bool = False
     on_invalid: OnInvalid | None = None
     level: Level | None = None
+    value_map: dict[str, str] = Field(default_factory=dict)
 
     @property
     def target(self) -> str:
@@ -188,11 +190,261 @@ class PrivacySpec(_Strict):
     key_file: str = ".huaxiang/keys/master.key"
 
 
+#: Semantic types a matching field may declare (kept equal to ``huaxiang.identity.semantic_types``; a test
+#: guards it): config sits below identity in the layer order, so it cannot import the list from there.
+MatchSemanticType = Literal[
+    "full_name", "given_name", "family_name", "birth_date", "gender", "phone", "email", "address",
+    "street", "city", "postcode", "state", "id_number", "text",
+]
+
+
+class IdentifierRuleSpec(_Strict):
+    """Rules of one identifier type; a key left out keeps the built-in default of that type.
+
+    ``max_per_person``: the most distinct values of this type one person may have (``unlimited`` for no
+    limit). ``max_persons_per_value``: the most persons one value may belong to; above 1 the type is
+    *shared* (a family tablet): it never merges persons, it only attaches to them. ``blocklist``: junk values,
+    written as users would type them, added to the built-in list unless ``default_blocklist`` is false.
+    """
+
+    priority: int | None = Field(default=None, ge=0, le=1000)
+    max_per_person: Annotated[int, Field(ge=1)] | Literal["unlimited"] | None = None
+    max_persons_per_value: int | None = Field(default=None, ge=1)
+    blocklist: list[str] = Field(default_factory=list)
+    default_blocklist: bool = True
+
+
+class MatchSpec(_Strict):
+    """Probabilistic matching of ``identify`` records that share no identifier.
+
+    ``fields`` maps an attribute name to its semantic type; left out, every attribute named like a semantic
+    type (``full_name``, ``birth_date``, ``city`` …) is used; ``{}`` turns matching off.
+    """
+
+    enabled: bool = True
+    event_types: list[Annotated[str, Field(pattern=_NAME)]] = Field(default_factory=lambda: ["identify"])
+    fields: dict[str, MatchSemanticType] | None = None
+    threshold: float = Field(default=0.99, gt=0.0, lt=1.0)
+    max_pairs: int = Field(default=10_000_000, ge=1)
+    seed: int = 20240601
+
+
+class IdentitySpec(_Strict):
+    """Identity resolution: identifier-type rules and probabilistic matching."""
+
+    types: dict[Annotated[str, Field(pattern=_NAME)], IdentifierRuleSpec] = Field(default_factory=dict)
+    default: IdentifierRuleSpec = Field(default_factory=IdentifierRuleSpec)
+    match: MatchSpec = Field(default_factory=MatchSpec)
+
+
+# --- traits and tags: what a profile is made of (docs/configuration.md "traits" and "tags") ---------------
+
+Aggregation = Literal[
+    "count", "sum", "avg", "min", "max", "first", "last", "distinct_count", "mode", "top_k", "attribute"
+]
+Dimension = Literal["demographic", "behavior", "interest", "social", "lifecycle", "value", "risk"]
+TagKind = Literal["attribute", "rule", "statistic", "model"]
+TagValueType = Literal["string", "number", "boolean", "date", "timestamp", "list"]
+Cadence = Literal["on_build", "daily", "weekly", "monthly"]
+TagValue = bool | int | float | str
+
+
+def _expression_text(value: str | None) -> str | None:
+    """Refuse text outside the expression language now, with the YAML line; names are checked at build."""
+    if value is None:
+        return None
+    from huaxiang.expressions import ExpressionError, check_syntax  # sqlglot loads only when needed
+
+    try:
+        check_syntax(value)
+    except ExpressionError as error:
+        raise ValueError(f"{error.message}{'; ' + error.hint if error.hint else ''}") from None
+    return value
+
+
+class TraitSpec(_Strict):
+    """One trait: an aggregation over a person's events, or the current value of an attribute.
+
+    ``of`` is an expression over event fields (for ``attribute``: the attribute's name), ``where`` an event
+    filter, ``window`` the last N days before the as-of time (null: all time). ``top_k`` ranks values by
+    count, or by ``weight`` and a ``decay`` half-life when given; ``mode`` is its first value.
+    """
+
+    name: Annotated[str, Field(pattern=_NAME)]
+    agg: Aggregation
+    of: str | None = None
+    where: str | None = None
+    window: str | None = None
+    k: int = Field(default=3, ge=1, le=50)
+    weight: str | None = None
+    decay: str | None = None
+    sources: list[Annotated[str, Field(pattern=_NAME)]] = Field(default_factory=list)
+    label: Label | None = None
+    description: Label | None = None
+
+    @field_validator("of", "where", "weight")
+    @classmethod
+    def _expressions(cls, value: str | None) -> str | None:
+        return _expression_text(value)
+
+    @field_validator("window", "decay")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> TraitSpec:
+        if self.agg not in ("count",) and not self.of:
+            raise ValueError(f"agg: {self.agg} needs `of` (the value to aggregate)")
+        if self.agg == "attribute" and self.of and not re.match(r"^\w+$", self.of.strip()):
+            raise ValueError("agg: attribute takes the attribute's name in `of` (e.g. of: city)")
+        if (self.weight or self.decay) and self.agg not in ("top_k", "mode"):
+            raise ValueError("`weight` and `decay` apply to agg: top_k and mode only")
+        if self.sources and self.agg != "attribute":
+            raise ValueError("`sources` (a priority order) applies to agg: attribute only")
+        return self
+
+    @property
+    def window_period(self) -> timedelta | None:
+        return parse_duration(self.window) if self.window else None
+
+    @property
+    def half_life(self) -> timedelta | None:
+        return parse_duration(self.decay) if self.decay else None
+
+
+class TagCase(_Strict):
+    """One branch of a rule tag: the first case whose condition holds gives the value."""
+
+    value: TagValue
+    when: str
+
+    @field_validator("when")
+    @classmethod
+    def _condition(cls, value: str) -> str | None:
+        return _expression_text(value)
+
+
+class QuantileSpec(_Strict):
+    """Equal-frequency bins 1..bins of a value over everyone who has one (``descending``: small is high)."""
+
+    of: str
+    bins: int = Field(default=5, ge=2, le=100)
+    descending: bool = False
+
+    @field_validator("of")
+    @classmethod
+    def _value(cls, value: str | None) -> str | None:
+        return _expression_text(value)
+
+
+class RfmSpec(_Strict):
+    """The eight classic RFM groups from three 1-5 score tags, each high when above its population mean."""
+
+    recency: Annotated[str, Field(pattern=_NAME)]
+    frequency: Annotated[str, Field(pattern=_NAME)]
+    monetary: Annotated[str, Field(pattern=_NAME)]
+
+
+class TagSpec(_Strict):
+    """One tag of the catalogue: a documented label computed from traits (and earlier tags)."""
+
+    name: Annotated[str, Field(pattern=_NAME)]
+    dimension: Dimension
+    kind: TagKind = "rule"
+    value_type: TagValueType = "string"
+    label: Label
+    description: Label | None = None
+    cadence: Cadence = "on_build"
+    owner: str | None = None
+    of: str | None = None
+    cases: list[TagCase] = Field(default_factory=list)
+    otherwise: TagValue | None = None
+    quantile: QuantileSpec | None = None
+    rfm: RfmSpec | None = None
+    values: dict[str, Label] = Field(default_factory=dict)
+
+    @field_validator("of")
+    @classmethod
+    def _value(cls, value: str | None) -> str | None:
+        return _expression_text(value)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> TagSpec:
+        given = [k for k in ("of", "cases", "quantile", "rfm") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of `of` (an expression), `cases` (rules), `quantile` or `rfm`, "
+                f"got {', '.join(given) or 'none'}"
+            )
+        statistic = bool(self.quantile or self.rfm)
+        if statistic != (self.kind == "statistic"):
+            raise ValueError("`quantile` and `rfm` are the statistic kind: use them with kind: statistic")
+        if self.cases and self.kind != "rule":
+            raise ValueError("`cases` belong to kind: rule")
+        if self.quantile and self.value_type != "number":
+            raise ValueError("a quantile tag has value_type: number (its bin, 1..bins)")
+        if self.rfm and self.value_type != "string":
+            raise ValueError("an rfm tag has value_type: string (the group's name)")
+        return self
+
+
+class TraitsSpec(_Strict):
+    """The traits section: the standard library's traits (unless ``standard: false``) and your own."""
+
+    standard: bool = True
+    definitions: list[TraitSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> TraitsSpec:
+        _refuse_repeats([t.name for t in self.definitions], "trait")
+        return self
+
+
+class LifecycleSpec(_Strict):
+    """Day thresholds of the standard lifecycle tag (prospect, new, active, at_risk, dormant, churned)."""
+
+    new_days: int = Field(default=30, ge=1)
+    active_days: int = Field(default=90, ge=1)
+    at_risk_days: int = Field(default=180, ge=1)
+    dormant_days: int = Field(default=365, ge=1)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> LifecycleSpec:
+        if not self.active_days < self.at_risk_days < self.dormant_days:
+            raise ValueError("expected active_days < at_risk_days < dormant_days")
+        return self
+
+
+class TagsSpec(_Strict):
+    """The tags section: the standard tag library (unless ``standard: false``), its settings, your own tags."""
+
+    standard: bool = True
+    lifecycle: LifecycleSpec = Field(default_factory=LifecycleSpec)
+    definitions: list[TagSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> TagsSpec:
+        _refuse_repeats([t.name for t in self.definitions], "tag")
+        return self
+
+
+def _refuse_repeats(names: list[str], what: str) -> None:
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{what} names must be unique, repeated: {', '.join(repeated)}")
+
+
 class Config(_Strict):
     version: Literal[1] = 1
     workspace: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
     privacy: PrivacySpec = Field(default_factory=PrivacySpec)
     sources: list[SourceSpec] = Field(default_factory=list)
+    identity: IdentitySpec = Field(default_factory=IdentitySpec)
+    traits: TraitsSpec = Field(default_factory=TraitsSpec)
+    tags: TagsSpec = Field(default_factory=TagsSpec)
 
     @model_validator(mode="after")
     def _unique_sources(self) -> Config:

@@ -250,3 +250,25 @@ def test_quarantine_retry_after_fixing_the_mapping(make_workspace: MakeWorkspace
     assert len(list_quarantine(workspace)) == 1
     flags = workspace.warehouse.scalar("SELECT flags FROM events WHERE record_key = 'C004'")
     assert flags == ["身份证号"]
+
+
+def test_value_map_translates_source_codes_before_validation(make_workspace: MakeWorkspace) -> None:
+    yaml = """\
+sources:
+  - name: members
+    format: csv
+    path: data/m.csv
+    key: [id]
+    event_type: identify
+    fields:
+      - {column: id, role: identifier, name: crm_id}
+      - {column: sex, role: attribute, name: gender, kind: gender, value_map: {"1": 男, "0": 女}}
+"""
+    workspace = make_workspace(yaml, {"data/m.csv": "id,sex\nA,1\nB,0\nC,9\nD,x\n"})
+    [result] = ingest(workspace)
+    assert_invariant(result)
+    genders = dict(workspace.warehouse.rows("SELECT record_key, attributes->>'gender' FROM events"))
+    assert genders == {"A": "M", "B": "F", "C": None, "D": None}
+    # 9 is the standard's "unknown": missing, not invalid; x is invalid.
+    present, valid = workspace.warehouse.rows("SELECT present, valid FROM field_stats WHERE field = 'gender'")[0]
+    assert (present, valid) == (3, 2)

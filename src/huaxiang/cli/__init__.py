@@ -21,7 +21,7 @@ from huaxiang.cli.ingest_view import (
     render_quarantined,
 )
 from huaxiang.cli.progress import progress_bars
-from huaxiang.cli.quality_view import render_quality
+from huaxiang.cli.quality_view import render_quality, render_quality_summary
 from huaxiang.errors import HuaxiangError
 from huaxiang.i18n import current_language
 
@@ -213,9 +213,10 @@ def demo(
     language = current_language()
     with progress_bars(errors) as advance:
         run = api.run_demo(out, customers=customers, seed=seed, on_progress=advance)
+    console.print(render_quality_summary(run.quality.report, language))
     console.print(render_ingest(run.results, language))
-    console.print(render_quality(run.quality.report, language))
     console.print(f"[green]✓[/] workspace: {run.workspace}")
+    console.print("  details: huaxiang quality -w " + str(run.workspace) + " · huaxiang quarantine list -w " + str(run.workspace))
     if run.quality.html:
         console.print(f"[green]✓[/] quality report: {run.quality.html}")
 

@@ -40,6 +40,14 @@ def render_quality(report: QualityReport, language: Language) -> RenderableType:
     return Group(*parts)
 
 
+def render_quality_summary(report: QualityReport, language: Language) -> RenderableType:
+    """The scores and per-source tables only: what a run's summary needs (``huaxiang quality`` shows all)."""
+    parts: list[RenderableType] = [_scores(report, language)]
+    if report.sources:
+        parts += _sources(report, language)
+    return Group(*parts)
+
+
 def _score_text(score: float | None) -> Text:
     return Text(format_score(score), style=STYLES[grade(score)])
 

@@ -175,12 +175,14 @@ def _ingest_batch(
         date_formats=tuple(spec.timestamp_formats),
     )
     fields = [_Column(i, f, kind_named(f.value_kind)) for i, f in enumerate(spec.fields)]
-    time_column = _Column(
-        len(fields), FieldSpec(column=spec.timestamp or "", kind="timestamp"), kind_named("timestamp")
+    time_column = (
+        _Column(len(fields), FieldSpec(column=spec.timestamp, kind="timestamp"), kind_named("timestamp"))
+        if spec.timestamp
+        else None
     )
     con.register("raw_input", batch.table)
     try:
-        columns = [*fields, *([time_column] if spec.timestamp else [])]
+        columns = [*fields, *([time_column] if time_column else [])]
         _stage(con, spec, columns, ctx)
         progress(f"{spec.name}: normalise", 0, len(columns))
         _normalise(con, columns, ctx, lambda done: progress(f"{spec.name}: normalise", done, len(columns)))
@@ -259,6 +261,14 @@ def _fast_path(column: _Column, ctx: ValueContext) -> str | None:
     return None if column.kind.derived_fields else column.kind.sql_fast_path(column.raw, ctx)
 
 
+def _mapped(expression: str, value_map: dict[str, str]) -> str:
+    """A source's own codes replaced before normalisation (e.g. ``{"1": 男, "0": 女}``)."""
+    if not value_map:
+        return expression
+    cases = " ".join(f"WHEN {literal(raw)} THEN {literal(value)}" for raw, value in value_map.items())
+    return f"CASE {expression} {cases} ELSE {expression} END"
+
+
 def _stage(con: Any, spec: SourceSpec, columns: Sequence[_Column], ctx: ValueContext) -> None:
     """One pass over the input: trimmed text of every mapped column (empty → NULL) and its SQL fast path."""
 
@@ -266,7 +276,7 @@ def _stage(con: Any, spec: SourceSpec, columns: Sequence[_Column], ctx: ValueCon
         return f"NULLIF(trim({quote(column)}), '')"
 
     selects = ["_file", "_row", "_parse_error"]
-    selects += [f"{trimmed(c.spec.column)} AS {c.raw}" for c in columns]
+    selects += [f"{_mapped(trimmed(c.spec.column), c.spec.value_map)} AS {c.raw}" for c in columns]
     selects += [f"{trimmed(k)} AS {quote('k_' + k)}" for k in spec.key]
     if spec.event_type_column:
         selects.append(f"{trimmed(spec.event_type_column)} AS type_raw")
@@ -326,7 +336,7 @@ def _normalise_values(column: _Column, distinct: Sequence[str], ctx: ValueContex
 
 
 def _validate(
-    con: Any, spec: SourceSpec, fields: Sequence[_Column], time_column: _Column, received_at: datetime
+    con: Any, spec: SourceSpec, fields: Sequence[_Column], time_column: _Column | None, received_at: datetime
 ) -> None:
     """Collect every reason a record cannot be accepted, and the fields nulled as invalid."""
     reasons: list[str] = [
@@ -361,7 +371,7 @@ def _validate(
             f"CASE WHEN NOT ({present}) AND _parse_error IS NULL THEN {{'field': '*', "
             f"'reason': {literal('no usable identifier: expected a valid ' + types)}}} END"
         )
-    if spec.timestamp:
+    if spec.timestamp and time_column:
         ts = time_column.value
         column = literal(spec.timestamp)
         reasons.append(
@@ -605,7 +615,8 @@ def _write_stats(con: Any, spec: SourceSpec, fields: Sequence[_Column], batch_id
     """Per-field completeness, validity and distinctness of this batch, for the quality report."""
     for c in fields:
         con.execute(
-            f"INSERT INTO field_stats SELECT ?, ?, ?, ?, ?, ?, ?, count(*), count({c.raw}), count({c.value}), "
+            f"INSERT INTO field_stats SELECT ?, ?, ?, ?, ?, ?, ?, count(*), "
+            f"count({c.raw}) FILTER (WHERE NOT {c.blank}), count({c.value}), "
             f"approx_count_distinct({c.value}) FROM checked",
             [
                 batch_id,
