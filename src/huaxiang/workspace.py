@@ -135,6 +135,10 @@ class Workspace:
     def cipher(self) -> FieldCipher:
         return FieldCipher(self.keyring)
 
+    def reload_keys(self) -> None:
+        """Forget the cached keyring (after a key rotation wrote a new key file)."""
+        self._keyring = None
+
     def reload_config(self) -> None:
         """Re-read ``huaxiang.yaml`` (after a user fixed a mapping, before a quarantine retry)."""
         self.config = load_config(self.root / CONFIG_FILE)

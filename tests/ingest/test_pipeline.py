@@ -270,5 +270,23 @@ sources:
     genders = dict(workspace.warehouse.rows("SELECT record_key, attributes->>'gender' FROM events"))
     assert genders == {"A": "M", "B": "F", "C": None, "D": None}
     # 9 is the standard's "unknown": missing, not invalid; x is invalid.
-    present, valid = workspace.warehouse.rows("SELECT present, valid FROM field_stats WHERE field = 'gender'")[0]
+    present, valid = workspace.warehouse.rows(
+        "SELECT present, valid FROM field_stats WHERE field = 'gender'"
+    )[0]
     assert (present, valid) == (3, 2)
+
+
+def test_quarantine_show_masks_by_role_and_is_audited(make_workspace: MakeWorkspace) -> None:
+    from huaxiang.ingest import show_quarantined
+    from huaxiang.privacy.access import add_principal, authenticate, local_owner
+
+    workspace = crm_workspace(make_workspace)
+    ingest(workspace)
+    [record] = [r for r in list_quarantine(workspace) if r.record_key == "C004"]
+    owner = local_owner(workspace.key_file)
+    analyst = authenticate(workspace, add_principal(workspace, "ana", "analyst", by=owner).api_key)
+    as_analyst = show_quarantined(workspace, record.quarantine_id, principal=analyst)
+    assert as_analyst.raw is not None
+    assert "身份证号" not in as_analyst.raw  # sensitive: hidden from analysts
+    assert as_analyst.raw["手机号"] != "13700001111" and as_analyst.raw["手机号"] is not None
+    assert workspace.warehouse.count("audit_log", "action = 'read_quarantine'") == 1

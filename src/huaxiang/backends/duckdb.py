@@ -61,7 +61,8 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     quarantined  BIGINT NOT NULL,
     files        JSON NOT NULL,
     watermark    VARCHAR,
-    kind         VARCHAR NOT NULL    -- ingest | retry
+    kind         VARCHAR NOT NULL,   -- ingest | retry
+    suppressed   BIGINT NOT NULL     -- accepted records of erased persons, dropped (never stored)
 );
 CREATE TABLE IF NOT EXISTS source_files (
     source      VARCHAR NOT NULL,
@@ -91,6 +92,54 @@ CREATE TABLE IF NOT EXISTS quality_reports (
 """
 
 
+#: The privacy layer's tables: principals, the audit chain, suppressed tokens, key usage.
+PRIVACY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS principals (
+    principal_id VARCHAR NOT NULL,    -- 'p-' + random hex; the audit log names principals by it
+    name         VARCHAR NOT NULL,
+    role         VARCHAR NOT NULL,    -- admin | analyst | marketer | service | dpo
+    key_id       VARCHAR NOT NULL,    -- public part of the API key, for lookup
+    key_hash     VARCHAR NOT NULL,    -- scrypt$n$r$p$salt$hash of the secret part; the key itself is never kept
+    created_at   TIMESTAMP NOT NULL,
+    created_by   VARCHAR NOT NULL,
+    revoked_at   TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq        BIGINT NOT NULL,       -- position in the chain, 1-based
+    logged_at  TIMESTAMP NOT NULL,    -- UTC
+    principal  VARCHAR NOT NULL,
+    role       VARCHAR NOT NULL,
+    action     VARCHAR NOT NULL,
+    purpose    VARCHAR NOT NULL,
+    subjects   VARCHAR[] NOT NULL,    -- subject references (SHA-256 of identifier tokens), never identifiers
+    fields     VARCHAR[] NOT NULL,
+    detail     VARCHAR NOT NULL,      -- canonical JSON text, hashed as stored
+    prev_hash  VARCHAR NOT NULL,
+    hash       VARCHAR NOT NULL       -- HMAC-SHA256 over the entry and prev_hash, keyed outside the warehouse
+);
+CREATE TABLE IF NOT EXISTS suppressed_tokens (
+    token          VARCHAR NOT NULL,  -- SHA-256 of an erased person's identifier token (not the token itself)
+    id_type        VARCHAR NOT NULL,
+    suppressed_at  TIMESTAMP NOT NULL,
+    request_id     VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS key_usage (
+    key_id       VARCHAR NOT NULL,
+    location     VARCHAR NOT NULL,    -- table.column holding ciphertexts
+    ciphertexts  BIGINT NOT NULL,
+    counted_at   TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS key_rotations (
+    rotation_id  VARCHAR NOT NULL,
+    started_at   TIMESTAMP NOT NULL,
+    finished_at  TIMESTAMP NOT NULL,
+    from_keys    VARCHAR[] NOT NULL,
+    to_key       VARCHAR NOT NULL,
+    reencrypted  BIGINT NOT NULL
+);
+"""
+
+
 class Warehouse:
     """A DuckDB connection to the workspace's warehouse file, in UTC, with the schema in place."""
 
@@ -103,6 +152,7 @@ class Warehouse:
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.con.execute(SCHEMA)
+            self.con.execute(PRIVACY_SCHEMA)
 
     def close(self) -> None:
         self.con.close()

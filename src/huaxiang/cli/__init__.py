@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from huaxiang import api
+from huaxiang.cli.common import JsonOption, WorkspaceOption, console, errors, friendly_errors, print_json
 from huaxiang.cli.ingest_view import (
     render_ingest,
     render_quarantine_list,
     render_quarantine_summary,
     render_quarantined,
 )
+from huaxiang.cli.privacy_commands import register as register_privacy_commands
 from huaxiang.cli.progress import progress_bars
 from huaxiang.cli.quality_view import render_quality, render_quality_summary
-from huaxiang.errors import HuaxiangError
 from huaxiang.i18n import current_language
 
 app = typer.Typer(
@@ -40,35 +36,7 @@ clv_app = typer.Typer(
     help="Customer lifetime value: BG/NBD + Gamma-Gamma. 客户终身价值。", no_args_is_help=True
 )
 app.add_typer(clv_app, name="clv")
-
-console = Console()
-errors = Console(stderr=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-WorkspaceOption = Annotated[
-    Path, typer.Option("--workspace", "-w", help="Workspace folder (holds huaxiang.yaml).", show_default=True)
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
-
-
-def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Show a HuaxiangError as one readable line (where, what, how to fix) and exit 1, not a traceback."""
-
-    @wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except HuaxiangError as error:
-            errors.print(f"[bold red]error / 错误:[/] {error}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+register_privacy_commands(app)
 
 
 @app.command()
@@ -100,7 +68,7 @@ def ingest(
     with api.open_workspace(workspace) as ws, progress_bars(errors) as advance:
         results = api.ingest(ws, source=source, force=force, on_progress=advance)
     if as_json:
-        _print_json([r.to_dict() for r in results])
+        print_json([r.to_dict() for r in results])
     else:
         console.print(render_ingest(results, current_language()))
 
@@ -118,7 +86,7 @@ def quality(
     with api.open_workspace(workspace) as ws:
         run = api.quality_report(ws, html_path=html)
     if as_json:
-        _print_json(run.report.to_dict())
+        print_json(run.report.to_dict())
         return
     console.print(render_quality(run.report, current_language()))
     if run.html:
@@ -139,7 +107,7 @@ def quarantine_list(
         summaries = api.summarise_quarantine(ws)
         records = api.list_quarantine(ws, source=source, status=status, limit=limit)
     if as_json:
-        _print_json(
+        print_json(
             {"summary": [s.__repr__() for s in summaries], "records": [_record_dict(r) for r in records]}
         )
         return
@@ -162,7 +130,7 @@ def quarantine_show(
     with api.open_workspace(workspace) as ws:
         record = api.show_quarantined(ws, quarantine_id)
     if as_json:
-        _print_json(_record_dict(record))
+        print_json(_record_dict(record))
     else:
         console.print(render_quarantined(record, current_language()))
 
@@ -178,7 +146,7 @@ def quarantine_retry(
     with api.open_workspace(workspace) as ws, progress_bars(errors) as advance:
         results = api.retry_quarantine(ws, source=source, on_progress=advance)
     if as_json:
-        _print_json([r.to_dict() for r in results])
+        print_json([r.to_dict() for r in results])
     else:
         console.print(render_ingest(results, current_language()))
 
@@ -216,7 +184,12 @@ def demo(
     console.print(render_quality_summary(run.quality.report, language))
     console.print(render_ingest(run.results, language))
     console.print(f"[green]✓[/] workspace: {run.workspace}")
-    console.print("  details: huaxiang quality -w " + str(run.workspace) + " · huaxiang quarantine list -w " + str(run.workspace))
+    console.print(
+        "  details: huaxiang quality -w "
+        + str(run.workspace)
+        + " · huaxiang quarantine list -w "
+        + str(run.workspace)
+    )
     if run.quality.html:
         console.print(f"[green]✓[/] quality report: {run.quality.html}")
 
@@ -257,7 +230,7 @@ def clv_fit(
         date_format=date_format,
     )
     if as_json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         console.print(render_clv(report, current_language()))
 

@@ -8,11 +8,10 @@ owner as ``admin``), calls one function of :mod:`huaxiang.privacy` and renders. 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,11 +19,12 @@ import typer
 from rich.table import Table
 
 from huaxiang import api
-from huaxiang.cli import JsonOption, WorkspaceOption, console, friendly_errors
+from huaxiang.cli.common import JsonOption, WorkspaceOption, console, friendly_errors, print_json
 from huaxiang.config import IDENTIFIER_KINDS
 from huaxiang.i18n import bilingual, current_language
 from huaxiang.ingest.kinds import ValueContext, kind_named
 from huaxiang.privacy import access, audit, keys, retention, subjects
+from huaxiang.privacy.compaction import compact_warehouse
 from huaxiang.privacy.context import audit_anchor_path
 from huaxiang.privacy.persons import MAX_IDENTIFIER_LENGTH, Identifier
 from huaxiang.privacy.reader import read_consent, read_person
@@ -45,18 +45,6 @@ principal_app = typer.Typer(help="Principals and their API keys. 访问主体与
 IdentifierArgument = Annotated[
     str, typer.Argument(help="TYPE:VALUE, e.g. phone:13812345678 or id_card:11010519491231002X.")
 ]
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(_plain(data), ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _text(zh: str, en: str) -> str:
@@ -119,7 +107,7 @@ def keys_status(workspace: WorkspaceOption = Path("."), as_json: JsonOption = Fa
         require(principal, "manage_keys")
         status = keys.key_status(ws)
     if as_json:
-        _print_json(status)
+        print_json(status)
         return
     rows = [
         [
@@ -148,7 +136,7 @@ def keys_rotate(
         report = keys.rotate_keys(ws, principal, retire=not keep_old)
         key_file = ws.key_file
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     console.print(
         f"[green]✓[/] {report.previous} → {report.current}: {sum(report.reencrypted.values()):,} re-encrypted"
@@ -169,7 +157,7 @@ def audit_verify(workspace: WorkspaceOption = Path("."), as_json: JsonOption = F
         require(principal, "read_audit")
         result = audit.verify_audit(ws.warehouse, ws.keyring, audit_anchor_path(ws))
     if as_json:
-        _print_json({"ok": result.ok, "entries": result.entries, "problems": result.problems})
+        print_json({"ok": result.ok, "entries": result.entries, "problems": result.problems})
     elif result.ok and not result.problems:
         console.print(f"[green]✓[/] {result.entries:,} {_text('条审计记录完整', 'audit entries intact')}")
     else:
@@ -194,7 +182,7 @@ def audit_list(
         require(principal, "read_audit")
         entries = audit.list_audit(ws.warehouse, principal=principal_id, action=action, limit=limit)
     if as_json:
-        _print_json(entries)
+        print_json(entries)
         return
     rows = [
         [
@@ -216,7 +204,7 @@ def audit_list(
         _text("角色", "role"),
         _text("操作", "action"),
         _text("用途", "purpose"),
-        _text("人数", "persons"),
+        _text("主体引用数", "subject refs"),
         _text("字段", "fields"),
     ]
     console.print(_table(_text("审计日志", "Audit log"), headers, rows))
@@ -237,7 +225,7 @@ def person_show(
     with _acting(workspace) as (ws, principal):
         view = read_person(ws, principal, parse_identifier(identifier, ws), purpose)
     if as_json:
-        _print_json(view)
+        print_json(view)
         return
     rows = [[f.name, f.value, f.visibility] for f in view.identifiers]
     rows += [[f.name, f.value, f.visibility] for f in view.attributes]
@@ -266,7 +254,7 @@ def person_export(
     with _acting(workspace) as (ws, principal):
         result = subjects.export_person(ws, principal, parse_identifier(identifier, ws), out)
     if as_json:
-        _print_json(result)
+        print_json(result)
         return
     for table, count in result.tables.items():
         console.print(f"  {table:<24} {count:>7,}")
@@ -282,6 +270,10 @@ def _render_erasure(report: subjects.ErasureReport) -> None:
     console.print(
         _table(title, [_text("表", "table"), _text("删除行数", "rows deleted"), _text("剩余", "left")], rows)
     )
+    if not report.dry_run and not report.compacted:
+        console.print(
+            f"[yellow]{_text('仓库文件未压缩：请运行 huaxiang retention compact', 'The warehouse file was not compacted: run `huaxiang retention compact`')}[/]"
+        )
     if not report.dry_run:
         mark = "[green]✓[/]" if report.verified else "[bold red]✗[/]"
         console.print(
@@ -315,7 +307,7 @@ def person_erase(
                 )
             report = subjects.erase_person(ws, principal, parsed, request_id=preview.request_id)
     if as_json:
-        _print_json({**asdict(report), "verified": report.verified})
+        print_json({**asdict(report), "verified": report.verified})
     else:
         _render_erasure(report)
     if not report.dry_run and not report.verified:
@@ -336,7 +328,7 @@ def retention_apply(
     with _acting(workspace) as (ws, principal):
         report = retention.apply_retention(ws, principal, dry_run=dry_run)
     if as_json:
-        _print_json(report)
+        print_json(report)
         return
     rows = [
         [
@@ -363,6 +355,19 @@ def retention_apply(
         console.print(_text("没有数据源设置 retention。", "No source sets `retention`."))
 
 
+@retention_app.command("compact")
+@friendly_errors
+def retention_compact(workspace: WorkspaceOption = Path("."), as_json: JsonOption = False) -> None:
+    """Rewrite the warehouse file so deleted rows leave no bytes behind. 压缩仓库文件。"""
+    with _acting(workspace) as (ws, principal):
+        require(principal, "apply_retention")
+        result = compact_warehouse(ws)
+    if as_json:
+        print_json(result)
+    elif result is not None:
+        console.print(f"[green]✓[/] {result.bytes_before:,} → {result.bytes_after:,} bytes")
+
+
 # --- consent ----------------------------------------------------------------------------------------
 
 
@@ -375,7 +380,7 @@ def consent_show(
     with _acting(workspace) as (ws, principal):
         consent = read_consent(ws, principal, parse_identifier(identifier, ws))
     if as_json:
-        _print_json(consent)
+        print_json(consent)
         return
     rows = []
     for purpose, state in consent.states.items():
@@ -418,7 +423,7 @@ def principal_add(
     with _acting(workspace) as (ws, principal):
         created = access.add_principal(ws, name, role, by=principal)
     if as_json:
-        _print_json({"principal": created.principal, "api_key": created.api_key})
+        print_json({"principal": created.principal, "api_key": created.api_key})
         return
     console.print(
         f"[green]✓[/] {created.principal.name} ({created.principal.role}) {created.principal.principal_id}"
@@ -439,7 +444,7 @@ def principal_list(
         require(principal, "manage_principals")
         records = access.list_principals(ws, include_revoked=include_revoked)
     if as_json:
-        _print_json(records)
+        print_json(records)
         return
     rows = [
         [

@@ -273,7 +273,9 @@ def read_sql(spec: SourceSpec, columns: Sequence[str], watermark: str | None) ->
     if spec.watermark:
         watermark_column: sa.ColumnClause[Any] = sa.column(spec.watermark)
         if watermark is not None:
-            selectable = selectable.where(watermark_column > sa.bindparam("watermark", typed_watermark(watermark)))
+            selectable = selectable.where(
+                watermark_column > sa.bindparam("watermark", typed_watermark(watermark))
+            )
         selectable = selectable.order_by(watermark_column)
     values: dict[str, list[str | None]] = {}
     rows: list[int] = []

@@ -32,6 +32,7 @@ from huaxiang.ingest.connectors import (
 from huaxiang.ingest.encoding import detect_encoding
 from huaxiang.ingest.kinds import Kind, ValueContext, kind_named
 from huaxiang.privacy.crypto import FieldCipher, pad_parameters, token_sql
+from huaxiang.privacy.suppression import is_suppressed_sql
 from huaxiang.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,9 @@ FUTURE_TOLERANCE_HOURS = 24
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    """What one run of one source did; ``records_read == accepted + quarantined`` always."""
+    """What one run of one source did: ``records_read == accepted + quarantined`` and
+    ``accepted == inserted + duplicates + suppressed`` always (suppressed: records of erased persons,
+    dropped without being stored)."""
 
     source: str
     batch_id: str | None
@@ -53,6 +56,7 @@ class IngestResult:
     inserted: int
     duplicates: int
     quarantined: int
+    suppressed: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     encoding: str | None = None
@@ -197,7 +201,8 @@ def _ingest_batch(
         quarantine_rows = _quarantine_rows(con, workspace.cipher, spec, batch, fields, received_at, batch_id)
         new_watermark = _new_watermark(con, spec, batch, watermark)
         with workspace.warehouse.transaction():
-            _write_events(con, workspace, spec, fields, batch_id, received_at)
+            counts["suppressed"] = _write_events(con, workspace, spec, fields, batch_id, received_at)
+            counts["inserted"] -= counts["suppressed"]
             if readmit is not None:
                 _resolve_retried(con, readmit, batch_id)
             elif quarantine_rows.num_rows:
@@ -215,7 +220,7 @@ def _ingest_batch(
                     [[spec.name, f.relative, f.sha256, f.size, batch_id] for f in batch.files],
                 )
             con.execute(
-                "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     batch_id,
                     spec.name,
@@ -229,6 +234,7 @@ def _ingest_batch(
                     json.dumps([f.relative for f in batch.files], ensure_ascii=False),
                     new_watermark,
                     kind,
+                    counts["suppressed"],
                 ],
             )
         progress(f"{spec.name}: write", 1, 1)
@@ -251,6 +257,7 @@ def _ingest_batch(
         inserted=counts["inserted"],
         duplicates=counts["duplicates"],
         quarantined=counts["quarantined"],
+        suppressed=counts["suppressed"],
         reasons=dict(reasons.most_common()),
         seconds=time.perf_counter() - started,
         encoding=batch.encoding,
@@ -489,13 +496,17 @@ def _write_events(
     fields: Sequence[_Column],
     batch_id: str,
     received_at: datetime,
-) -> None:
-    """Insert accepted events and their identifier tokens; sensitive values and identifiers are encrypted."""
+) -> int:
+    """Insert accepted events and their identifier tokens; sensitive values and identifiers are encrypted.
+
+    Returns how many accepted records were dropped because they carry an erased person's identifier.
+    """
     sealed = {
         c.index: _seal(con, workspace, c)
         for c in fields
         if c.spec.role == "identifier" or c.spec.classification == "sensitive"
     }
+    suppressed = _drop_suppressed(con, [c for c in fields if c.spec.role == "identifier"], sealed)
     groups: dict[str, list[str]] = {"attribute": [], "property": []}
     joins: list[str] = []
     explicit = {c.spec.target for c in fields if c.spec.role != "identifier"}
@@ -533,6 +544,21 @@ def _write_events(
             )
     for table in sealed.values():
         con.execute(f"DROP TABLE {table}")
+    return suppressed
+
+
+def _drop_suppressed(con: Any, identifiers: Sequence[_Column], sealed: dict[int, str]) -> int:
+    """Remove accepted records of erased persons, so re-ingesting an old export does not bring them back."""
+    if not identifiers or not con.execute("SELECT count(*) FROM suppressed_tokens").fetchone()[0]:
+        return 0
+    before = con.execute("SELECT count(*) FROM accepted_new").fetchone()[0]
+    for c in identifiers:
+        table = sealed[c.index]
+        con.execute(
+            f"DELETE FROM accepted_new USING {table} "
+            f"WHERE {table}.plain = accepted_new.{c.value}::VARCHAR AND {is_suppressed_sql(table + '.token')}"
+        )
+    return int(before - con.execute("SELECT count(*) FROM accepted_new").fetchone()[0])
 
 
 def _quarantine_rows(

@@ -17,6 +17,9 @@ import pyarrow as pa
 from huaxiang.errors import NotFoundError
 from huaxiang.ingest.connectors import META_COLUMNS, SourceBatch
 from huaxiang.ingest.pipeline import IngestResult, Progress, _ingest_batch, _source_columns
+from huaxiang.privacy.access import acting_principal
+from huaxiang.privacy.reader import mask_quarantined_record
+from huaxiang.privacy.roles import Principal
 from huaxiang.workspace import Workspace
 
 
@@ -70,8 +73,14 @@ def list_quarantine(
     return [_record(row) for row in rows]
 
 
-def show_quarantined(workspace: Workspace, quarantine_id: str) -> QuarantinedRecord:
-    """One quarantined record with its decrypted raw content (ids may be given as a unique prefix)."""
+def show_quarantined(
+    workspace: Workspace, quarantine_id: str, *, principal: Principal | None = None
+) -> QuarantinedRecord:
+    """One quarantined record, its raw content masked for the reader's role and the read audited.
+
+    ``principal`` defaults to the acting one (``HUAXIANG_API_KEY``, else the workspace owner); the id may be
+    a unique prefix.
+    """
     rows = workspace.warehouse.rows(
         "SELECT quarantine_id, source, file, line, record_key, reasons, received_at, status, raw_enc "
         "FROM quarantine WHERE starts_with(quarantine_id, ?) ORDER BY received_at DESC",
@@ -85,7 +94,9 @@ def show_quarantined(workspace: Workspace, quarantine_id: str) -> QuarantinedRec
         )
     raw = json.loads(workspace.cipher.decrypt(rows[0][-1], context="quarantine"))
     record = _record(rows[0][:-1])
-    return QuarantinedRecord(**{**{k: getattr(record, k) for k in record.__slots__}, "raw": raw})
+    reader = principal or acting_principal(workspace)
+    shown = mask_quarantined_record(workspace, reader, record.source, record.quarantine_id, raw)
+    return QuarantinedRecord(**{**{k: getattr(record, k) for k in record.__slots__}, "raw": shown})
 
 
 def _record(row: tuple[Any, ...]) -> QuarantinedRecord:

@@ -42,10 +42,16 @@ class HmacPads:
 
 @dataclass(frozen=True, slots=True)
 class Keyring:
-    """The workspace's master keys by id; new data uses ``current``, old ciphertexts name their key."""
+    """The workspace's master keys by id; new data uses ``current``, old ciphertexts name their key.
+
+    ``pinned`` holds keys that must outlive a rotation (``token``, ``audit``): rotating the encryption key
+    must not change identifier tokens (matching, suppression lists) or break the audit chain, so the first
+    rotation stores the derived token and audit keys on their own and the old master key can be retired.
+    """
 
     current: str
     keys: dict[str, bytes] = field(repr=False)
+    pinned: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def _derive(self, key_id: str, purpose: bytes) -> bytes:
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"huaxiang/" + purpose).derive(
@@ -53,7 +59,15 @@ class Keyring:
         )
 
     def token_key(self, key_id: str | None = None) -> bytes:
+        if key_id is None and "token" in self.pinned:
+            return self.pinned["token"]
         return self._derive(key_id or self.current, b"token")
+
+    def audit_key(self) -> bytes:
+        """The key of the audit log's hash chain: stable across rotations, like the token key."""
+        if "audit" in self.pinned:
+            return self.pinned["audit"]
+        return self._derive(self.current, b"audit")
 
     def encryption_key(self, key_id: str) -> bytes:
         return self._derive(key_id, b"encrypt")
@@ -146,7 +160,11 @@ def load_keyring(key_file: Path, *, env_var: str) -> Keyring:
             hint=f"run: chmod 600 {key_file}",
         )
     data = json.loads(key_file.read_text())
-    return Keyring(current=data["current"], keys={k: base64.b64decode(v) for k, v in data["keys"].items()})
+    return Keyring(
+        current=data["current"],
+        keys={k: base64.b64decode(v) for k, v in data["keys"].items()},
+        pinned={k: base64.b64decode(v) for k, v in data.get("pinned", {}).items()},
+    )
 
 
 def create_key_file(key_file: Path) -> Keyring:
@@ -163,8 +181,17 @@ def save_keyring(keyring: Keyring, key_file: Path) -> None:
         "current": keyring.current,
         "keys": {k: base64.b64encode(v).decode() for k, v in keyring.keys.items()},
     }
+    if keyring.pinned:
+        payload["pinned"] = {k: base64.b64encode(v).decode() for k, v in keyring.pinned.items()}
     temporary = key_file.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump(payload, handle)
+        handle.flush()
+        os.fsync(handle.fileno())  # a rotation commits data under a new key only after that key is on disk
     os.replace(temporary, key_file)
+    directory = os.open(key_file.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
