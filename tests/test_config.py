@@ -78,3 +78,8 @@ def test_invalid_yaml_and_zone_and_duration() -> None:
 def test_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="huaxiang init"):
         load_config(tmp_path / "huaxiang.yaml")
+
+
+def test_personal_columns_cannot_be_record_keys() -> None:
+    text = GOOD.replace("    event_type: identify\n", "    event_type: identify\n    key: [手机号]\n")
+    assert "hold personal data" in error_of(text)

@@ -162,6 +162,13 @@ class SourceSpec(_Strict):
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
         if duplicated:
             raise ValueError(f"columns mapped twice: {', '.join(duplicated)}")
+        levels = {f.column: f.classification for f in self.fields}
+        personal = [k for k in self.key if levels.get(k) in ("personal", "sensitive")]
+        if personal:
+            raise ValueError(
+                f"key column(s) {', '.join(personal)} hold personal data, which would be kept in clear as the "
+                "record key; key on an order, ticket or row id instead, or leave `key` out for a keyed content hash"
+            )
         if self.watermark and self.watermark not in {*columns, self.timestamp}:
             raise ValueError(f"watermark column {self.watermark!r} is not the timestamp or a mapped column")
         return self
@@ -193,8 +200,20 @@ class PrivacySpec(_Strict):
 #: Semantic types a matching field may declare (kept equal to ``huaxiang.identity.semantic_types``; a test
 #: guards it): config sits below identity in the layer order, so it cannot import the list from there.
 MatchSemanticType = Literal[
-    "full_name", "given_name", "family_name", "birth_date", "gender", "phone", "email", "address",
-    "street", "city", "postcode", "state", "id_number", "text",
+    "full_name",
+    "given_name",
+    "family_name",
+    "birth_date",
+    "gender",
+    "phone",
+    "email",
+    "address",
+    "street",
+    "city",
+    "postcode",
+    "state",
+    "id_number",
+    "text",
 ]
 
 

@@ -187,7 +187,7 @@ def _ingest_batch(
     con.register("raw_input", batch.table)
     try:
         columns = [*fields, *([time_column] if time_column else [])]
-        _stage(con, spec, columns, ctx)
+        _stage(con, spec, columns, ctx, pad_parameters(workspace.keyring) if not spec.key else {})
         progress(f"{spec.name}: normalise", 0, len(columns))
         _normalise(con, columns, ctx, lambda done: progress(f"{spec.name}: normalise", done, len(columns)))
         _validate(con, spec, fields, time_column, received_at)
@@ -276,7 +276,9 @@ def _mapped(expression: str, value_map: dict[str, str]) -> str:
     return f"CASE {expression} {cases} ELSE {expression} END"
 
 
-def _stage(con: Any, spec: SourceSpec, columns: Sequence[_Column], ctx: ValueContext) -> None:
+def _stage(
+    con: Any, spec: SourceSpec, columns: Sequence[_Column], ctx: ValueContext, parameters: dict[str, bytes]
+) -> None:
     """One pass over the input: trimmed text of every mapped column (empty → NULL) and its SQL fast path."""
 
     def trimmed(column: str) -> str:
@@ -289,11 +291,12 @@ def _stage(con: Any, spec: SourceSpec, columns: Sequence[_Column], ctx: ValueCon
         selects.append(f"{trimmed(spec.event_type_column)} AS type_raw")
     if not spec.key:
         content = ", ".join(f"coalesce({quote(c)}, chr(0))" for c in _source_columns(spec))
-        selects.append(f"sha256(concat_ws(chr(31), {content})) AS content_hash")
+        # Keyed: rows may hold personal data, and a plain hash of known columns could be reversed by guessing.
+        selects.append(f"{token_sql(literal(spec.name), f'concat_ws(chr(31), {content})')} AS content_hash")
     inner = f"SELECT {', '.join(selects)} FROM raw_input"
     fast = [f"({expr}) AS f{c.index}" for c in columns if (expr := _fast_path(c, ctx))]
     outer = ", ".join(["*", *fast])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {outer} FROM ({inner})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {outer} FROM ({inner})", parameters)
 
 
 def _normalise(
