@@ -49,7 +49,7 @@ class Seed:
         started: datetime = NOW - timedelta(days=1),
     ) -> None:
         self.warehouse.con.execute(
-            "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 batch_id,
                 source,
@@ -63,6 +63,7 @@ class Seed:
                 "[]",
                 None,
                 kind,
+                0,
             ],
         )
 
