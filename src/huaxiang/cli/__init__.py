@@ -17,6 +17,7 @@ from huaxiang.cli.ingest_view import (
     render_quarantined,
 )
 from huaxiang.cli.privacy_commands import register as register_privacy_commands
+from huaxiang.cli.profile_commands import register as register_profile_commands
 from huaxiang.cli.progress import progress_bars
 from huaxiang.cli.quality_view import render_quality, render_quality_summary
 from huaxiang.i18n import current_language
@@ -37,6 +38,7 @@ clv_app = typer.Typer(
 )
 app.add_typer(clv_app, name="clv")
 register_privacy_commands(app)
+register_profile_commands(app)
 
 
 @app.command()
