@@ -8,6 +8,8 @@ from pathlib import Path
 
 from huaxiang.demo import DemoManifest, demo_sources_yaml, generate_demo_data
 from huaxiang.i18n import current_language
+from huaxiang.identity.export import Evaluation, evaluate_resolution
+from huaxiang.identity.resolve import ResolveReport, resolve_identities
 from huaxiang.ingest.pipeline import IngestResult, Progress, ingest_all, ingest_source
 from huaxiang.ingest.quarantine import (
     QuarantinedRecord,
@@ -18,6 +20,7 @@ from huaxiang.ingest.quarantine import (
     summarise_quarantine,
 )
 from huaxiang.quality import QualityReport, build_quality_report, quality_history, save_quality_report
+from huaxiang.tags import BuildReport, build_profiles
 from huaxiang.workspace import Workspace
 
 __all__ = [
@@ -95,13 +98,18 @@ class DemoRun:
     workspace: Path
     manifest: DemoManifest
     results: list[IngestResult]
+    resolution: ResolveReport
+    identity_accuracy: Evaluation
+    build: BuildReport
     quality: QualityRun
+    timezone: str
 
 
 def run_demo(
     out: Path, *, customers: int = 5000, seed: int = 7, on_progress: Progress | None = None
 ) -> DemoRun:
-    """Generate the demo retailer's exports, build a workspace on them and ingest every source."""
+    """The whole job on the demo retailer: generate its exports, ingest, resolve identities (scored against
+    the ground truth), build profiles and tags, and report data quality."""
     out = out.resolve()
     if out.exists():
         shutil.rmtree(out)
@@ -109,7 +117,12 @@ def run_demo(
     try:
         manifest = generate_demo_data(out / "data", customers=customers, seed=seed, on_progress=on_progress)
         results = ingest(workspace, on_progress=on_progress)
+        resolution = resolve_identities(workspace, on_progress=on_progress)
+        accuracy = evaluate_resolution(workspace, out / "data" / "truth" / "records.csv")
+        build = build_profiles(workspace, on_progress=on_progress)
         quality = quality_report(workspace)
     finally:
         workspace.close()
-    return DemoRun(out, manifest, results, quality)
+    return DemoRun(
+        out, manifest, results, resolution, accuracy, build, quality, workspace.config.workspace.timezone
+    )

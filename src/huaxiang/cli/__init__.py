@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
 from huaxiang import api
 from huaxiang.cli.common import JsonOption, WorkspaceOption, console, errors, friendly_errors, print_json
+from huaxiang.cli.identity_commands import identity_app
+from huaxiang.cli.identity_view import render_evaluation, render_resolve
 from huaxiang.cli.ingest_view import (
     render_ingest,
     render_quarantine_list,
@@ -18,6 +21,7 @@ from huaxiang.cli.ingest_view import (
 )
 from huaxiang.cli.privacy_commands import register as register_privacy_commands
 from huaxiang.cli.profile_commands import register as register_profile_commands
+from huaxiang.cli.profile_commands import render_build
 from huaxiang.cli.progress import progress_bars
 from huaxiang.cli.quality_view import render_quality, render_quality_summary
 from huaxiang.i18n import current_language
@@ -37,6 +41,7 @@ clv_app = typer.Typer(
     help="Customer lifetime value: BG/NBD + Gamma-Gamma. 客户终身价值。", no_args_is_help=True
 )
 app.add_typer(clv_app, name="clv")
+app.add_typer(identity_app, name="identity")
 register_privacy_commands(app)
 register_profile_commands(app)
 
@@ -185,6 +190,9 @@ def demo(
         run = api.run_demo(out, customers=customers, seed=seed, on_progress=advance)
     console.print(render_quality_summary(run.quality.report, language))
     console.print(render_ingest(run.results, language))
+    console.print(render_resolve(run.resolution, language))
+    console.print(render_evaluation(run.identity_accuracy, language))
+    console.print(render_build(run.build, ZoneInfo(run.timezone)))
     console.print(f"[green]✓[/] workspace: {run.workspace}")
     console.print(
         "  details: huaxiang quality -w "
