@@ -348,49 +348,60 @@ def _normalise_values(column: _Column, distinct: Sequence[str], ctx: ValueContex
 def _validate(
     con: Any, spec: SourceSpec, fields: Sequence[_Column], time_column: _Column | None, received_at: datetime
 ) -> None:
-    """Collect every reason a record cannot be accepted, and the fields nulled as invalid."""
-    reasons: list[str] = [
-        "CASE WHEN _parse_error IS NOT NULL THEN {'field': '*', 'reason': _parse_error} END"
-    ]
-    flags: list[str] = []
+    """Collect every reason a record cannot be accepted, and the fields nulled as invalid.
+
+    Each check is a (condition, reason) pair. The list of reasons is only built for rows where some
+    condition holds: most rows pass, and for them a constant empty list is far cheaper than filtering one.
+    """
+    checks: list[tuple[str, str]] = [("_parse_error IS NOT NULL", "{'field': '*', 'reason': _parse_error}")]
+    flags: list[tuple[str, str]] = []
+    parsed = "_parse_error IS NULL"
     for c in fields:
         column = literal(c.spec.column)
         if c.spec.required:
-            reasons.append(
-                f"CASE WHEN ({c.raw} IS NULL OR {c.blank}) AND _parse_error IS NULL "
-                f"THEN {{'field': {column}, 'reason': 'required value is missing'}} END"
+            checks.append(
+                (
+                    f"({c.raw} IS NULL OR {c.blank}) AND {parsed}",
+                    f"{{'field': {column}, 'reason': 'required value is missing'}}",
+                )
             )
         invalid = f"{c.raw} IS NOT NULL AND {c.value} IS NULL AND NOT {c.blank}"
         if c.spec.invalid_action == "quarantine":
-            reasons.append(
-                f"CASE WHEN {invalid} THEN {{'field': {column}, "
-                f"'reason': 'invalid ' || {literal(c.kind.name)} || ': ' || coalesce({c.error}, 'cannot convert')}} END"
-            )
+            reason = f"'invalid ' || {literal(c.kind.name)} || ': ' || coalesce({c.error}, 'cannot convert')"
+            checks.append((invalid, f"{{'field': {column}, 'reason': {reason}}}"))
         else:
-            flags.append(f"CASE WHEN {invalid} THEN {column} END")
+            flags.append((invalid, column))
     for key in spec.key:
-        reasons.append(
-            f"CASE WHEN {quote('k_' + key)} IS NULL AND _parse_error IS NULL "
-            f"THEN {{'field': {literal(key)}, 'reason': 'record key is empty'}} END"
+        checks.append(
+            (
+                f"{quote('k_' + key)} IS NULL AND {parsed}",
+                f"{{'field': {literal(key)}, 'reason': 'record key is empty'}}",
+            )
         )
     identifiers = [c for c in fields if c.spec.role == "identifier"]
     if identifiers:
         present = " OR ".join(f"{c.value} IS NOT NULL" for c in identifiers)
         types = ", ".join(sorted({c.spec.target for c in identifiers}))
-        reasons.append(
-            f"CASE WHEN NOT ({present}) AND _parse_error IS NULL THEN {{'field': '*', "
-            f"'reason': {literal('no usable identifier: expected a valid ' + types)}}} END"
+        checks.append(
+            (
+                f"NOT ({present}) AND {parsed}",
+                f"{{'field': '*', 'reason': {literal('no usable identifier: expected a valid ' + types)}}}",
+            )
         )
     if spec.timestamp and time_column:
         ts = time_column.value
         column = literal(spec.timestamp)
-        reasons.append(
-            f"CASE WHEN _parse_error IS NOT NULL THEN NULL "
-            f"WHEN {time_column.raw} IS NULL THEN {{'field': {column}, 'reason': 'event time is missing'}} "
-            f"WHEN {ts} IS NULL THEN {{'field': {column}, "
-            f"'reason': 'invalid timestamp: ' || coalesce({time_column.error}, 'cannot convert')}} "
-            f"WHEN {ts} > TIMESTAMP '{received_at:%Y-%m-%d %H:%M:%S}' + INTERVAL {FUTURE_TOLERANCE_HOURS} HOUR "
-            f"THEN {{'field': {column}, 'reason': 'event time is in the future: ' || {ts}::VARCHAR}} END"
+        future = (
+            f"{ts} > TIMESTAMP '{received_at:%Y-%m-%d %H:%M:%S}' + INTERVAL {FUTURE_TOLERANCE_HOURS} HOUR"
+        )
+        checks.append(
+            (
+                f"{parsed} AND ({time_column.raw} IS NULL OR {ts} IS NULL OR {future})",
+                f"CASE WHEN {time_column.raw} IS NULL THEN {{'field': {column}, 'reason': 'event time is missing'}} "
+                f"WHEN {ts} IS NULL THEN {{'field': {column}, "
+                f"'reason': 'invalid timestamp: ' || coalesce({time_column.error}, 'cannot convert')}} "
+                f"ELSE {{'field': {column}, 'reason': 'event time is in the future: ' || {ts}::VARCHAR}} END",
+            )
         )
         ts_expr = ts
     else:
@@ -402,10 +413,12 @@ def _validate(
         targets = ", ".join(literal(value) for value in sorted(set(mapping.values())))
         known = f"CASE WHEN lower(type_raw) IN ({targets}) THEN lower(type_raw) END"
         type_expr = f"CASE type_raw {cases}ELSE {known} END" if mapping else auto
-        reasons.append(
-            f"CASE WHEN _parse_error IS NULL AND ({type_expr}) IS NULL THEN {{'field': "
-            f"{literal(spec.event_type_column)}, 'reason': 'unknown event type ' || coalesce(type_raw, '(empty)') "
-            f"|| '; add it to event_type_map'}} END"
+        checks.append(
+            (
+                f"{parsed} AND ({type_expr}) IS NULL",
+                f"{{'field': {literal(spec.event_type_column)}, 'reason': 'unknown event type ' "
+                f"|| coalesce(type_raw, '(empty)') || '; add it to event_type_map'}}",
+            )
         )
     else:
         assert spec.event_type is not None
@@ -417,14 +430,25 @@ def _validate(
     else:
         event_id = f"sha256({literal(spec.name)} || chr(31) || content_hash)"
         record_key = "left(content_hash, 16)"
-    flag_list = (
-        f"list_filter([{', '.join(flags)}]::VARCHAR[], x -> x IS NOT NULL)" if flags else "[]::VARCHAR[]"
-    )
+    reasons = _only_when_needed(checks, "STRUCT(field VARCHAR, reason VARCHAR)")
+    flag_list = _only_when_needed(flags, "VARCHAR")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, "
-        f"list_filter([{', '.join(reasons)}], x -> x IS NOT NULL) AS reasons, "
+        f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reasons} AS reasons, "
         f"{flag_list} AS flags, {ts_expr} AS ts, {type_expr} AS event_type, "
         f"left({event_id}, 32) AS event_id, {record_key} AS record_key FROM normalised"
+    )
+
+
+def _only_when_needed(pairs: Sequence[tuple[str, str]], item_type: str) -> str:
+    """The list of values whose condition holds, or an empty list without building one when none does."""
+    empty = f"[]::{item_type}[]"
+    if not pairs:
+        return empty
+    any_condition = " OR ".join(f"({condition})" for condition, _ in pairs)
+    items = ", ".join(f"CASE WHEN {condition} THEN {value} END" for condition, value in pairs)
+    return (
+        f"CASE WHEN coalesce({any_condition}, false) "
+        f"THEN list_filter([{items}]::{item_type}[], x -> x IS NOT NULL) ELSE {empty} END"
     )
 
 
