@@ -24,6 +24,7 @@ from huaxiang.cli.profile_commands import register as register_profile_commands
 from huaxiang.cli.profile_commands import render_build
 from huaxiang.cli.progress import progress_bars
 from huaxiang.cli.quality_view import render_quality, render_quality_summary
+from huaxiang.cli.text_commands import text_app
 from huaxiang.i18n import current_language
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ clv_app = typer.Typer(
 )
 app.add_typer(clv_app, name="clv")
 app.add_typer(identity_app, name="identity")
+app.add_typer(text_app, name="text")
 register_privacy_commands(app)
 register_profile_commands(app)
 

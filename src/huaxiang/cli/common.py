@@ -35,7 +35,7 @@ def friendly_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except HuaxiangError as error:
-            errors.print(f"[bold red]error / 错误:[/] {error}", highlight=False)
+            errors.print(f"[bold red]error / 错误:[/] {error}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
 
     return wrapper
