@@ -53,11 +53,11 @@ def test_assign_names_each_component_like_locate(shop: Shop) -> None:
     assert len(set(keys.values())) == 4  # 张伟, 李娜, 王小明, 赵强
 
 
-def test_identity_links_take_over_once_they_exist(shop: Shop) -> None:
+def test_event_persons_take_over_once_they_exist(shop: Shop) -> None:
     ws = shop.workspace
     assert isinstance(default_locator(ws.warehouse), TokenClosure)
     ws.warehouse.con.execute(
-        "CREATE TABLE identity_links AS SELECT event_id, 'P-' || left(min(token), 6) AS person_id "
+        "CREATE TABLE event_persons AS SELECT event_id, 'P-' || left(min(token), 6) AS person_id "
         "FROM event_identifiers WHERE id_type = 'phone' GROUP BY event_id"
     )
     locator = default_locator(ws.warehouse)

@@ -4,7 +4,7 @@
 holding a given identifier, and which person each event belongs to. The default,
 :class:`TokenClosure`, follows shared identifier tokens transitively through ``event_identifiers``,
 bounded so a junk value shared by thousands (``00000000000``) cannot turn one request into a mass
-erasure. :class:`IdentityLinks` answers the same from ``identity_links(event_id, person_id)`` once identity
+erasure. :class:`IdentityLinks` answers the same from ``event_persons(event_id, person_id)`` once identity
 resolution writes it; :func:`default_locator` picks it when that table exists.
 """
 
@@ -168,13 +168,13 @@ class TokenClosure:
 
 @dataclass(frozen=True, slots=True)
 class IdentityLinks:
-    """Persons as identity resolution assigned them: ``identity_links(event_id, person_id)``."""
+    """Persons as identity resolution assigned them: ``event_persons(event_id, person_id)``."""
 
     def locate(self, warehouse: Warehouse, tokens: Collection[str]) -> PersonRecords:
         persons = {
             r[0]
             for r in warehouse.rows(
-                "SELECT DISTINCT l.person_id FROM identity_links l JOIN event_identifiers i USING (event_id) "
+                "SELECT DISTINCT l.person_id FROM event_persons l JOIN event_identifiers i USING (event_id) "
                 "WHERE i.token IN (SELECT unnest($t))",
                 {"t": sorted(tokens)},
             )
@@ -184,7 +184,7 @@ class IdentityLinks:
         events = {
             r[0]
             for r in warehouse.rows(
-                "SELECT DISTINCT event_id FROM identity_links WHERE person_id IN (SELECT unnest($p))",
+                "SELECT DISTINCT event_id FROM event_persons WHERE person_id IN (SELECT unnest($p))",
                 {"p": sorted(persons)},
             )
         }
@@ -200,10 +200,10 @@ class IdentityLinks:
     def assign(self, warehouse: Warehouse, table: str) -> None:
         warehouse.con.execute(
             f'CREATE OR REPLACE TEMP TABLE "{table}" AS '
-            "SELECT DISTINCT event_id, person_id::VARCHAR AS person_key FROM identity_links"
+            "SELECT DISTINCT event_id, person_id::VARCHAR AS person_key FROM event_persons"
         )
 
 
 def default_locator(warehouse: Warehouse) -> PersonLocator:
-    """``identity_links`` once identity resolution has written it, else the token closure."""
-    return IdentityLinks() if table_exists(warehouse, "identity_links") else TokenClosure()
+    """``event_persons`` once identity resolution has written it, else the token closure."""
+    return IdentityLinks() if table_exists(warehouse, "event_persons") else TokenClosure()
