@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from huaxiang.identity.evaluation import evaluate_clusters
-from huaxiang.identity.matching import RECORDS, _stage_records
+from huaxiang.identity.matching import RECORDS, stage_records
 from huaxiang.identity.resolve import resolve_identities
 from huaxiang.identity.semantic_types import MatchField
 from huaxiang.workspace import Workspace
@@ -265,7 +265,7 @@ def main() -> None:
 
         plain = None
         if not args.skip_plain:
-            _stage_records(con, workspace.cipher, FIELDS, ["identify"])
+            stage_records(con, workspace.cipher, FIELDS, ["identify"])
             plain = plain_splink(con)
             con.execute(f"DROP TABLE {RECORDS}")
     finally:

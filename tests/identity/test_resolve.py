@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from huaxiang.identity.explain import explain
 from huaxiang.identity.lookup import find_persons
 from huaxiang.identity.overrides import record_override
 from tests.conftest import MakeWorkspace
@@ -175,6 +176,9 @@ def test_a_merge_keeps_the_oldest_id_and_the_absorbed_id_still_finds_the_person(
     assert {shop.person("orders", k) for k in ("O1", "O2", "O3")} == {older}
     found = find_persons(shop.workspace, newer)
     assert found.persons == (older,) and found.alias_of == older
+    [explained] = explain(shop.workspace, newer)
+    assert explained.person_id == older and explained.aliases == (newer,)
+    assert [(c.action, c.person_id, c.other_id) for c in explained.history] == [("merge", older, newer)]
     [(survivor, absorbed, evidence)] = shop.log("merge")
     assert (survivor, absorbed) == (older, newer)
     merge = json.loads(evidence)

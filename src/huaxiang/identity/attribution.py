@@ -99,9 +99,11 @@ def attribute_events(con: duckdb.DuckDBPyConnection, label_count: int) -> int:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE hx_label_seed AS
-        SELECT l.label, arg_max(n.token, (n.priority, n.token)) AS seed,
-               CASE WHEN max(n.priority) < 0 THEN 'event' ELSE 'identified' END AS kind
-        FROM hx_nodes n JOIN hx_labels l ON l.idx = n.idx GROUP BY l.label
+        SELECT s.label, n.token AS seed, CASE WHEN n.priority < 0 THEN 'event' ELSE 'identified' END AS kind
+        FROM (
+            SELECT l.label, arg_max(n.idx, (n.priority, n.idx)) AS idx
+            FROM hx_nodes n JOIN hx_labels l ON l.idx = n.idx GROUP BY l.label
+        ) s JOIN hx_nodes n ON n.idx = s.idx
         UNION ALL
         SELECT label, 'value:' || any_value(token), 'device' FROM hx_value_only GROUP BY label
         """

@@ -80,30 +80,27 @@ def stage_identifiers(con: duckdb.DuckDBPyConnection, *, scoped: bool) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE hx_events AS SELECT e.rowid AS eid, e.event_id, e.ts FROM events e {scope_join}"
     )
+    in_scope = "SEMI JOIN hx_events e ON e.event_id = i.event_id" if scoped else ""
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE hx_raw AS
-        SELECT e.eid, e.ts, i.id_type, i.token
-        FROM event_identifiers i JOIN hx_events e ON e.event_id = i.event_id
-        ANTI JOIN hx_blocked b ON b.token = i.token
-        """
-    )
-    con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE hx_tokens AS
         SELECT (row_number() OVER (ORDER BY t.token) - 1)::BIGINT AS tid, t.token, t.id_type,
                r.priority, r.shared, r.per_value
-        FROM (SELECT token, any_value(id_type) AS id_type FROM hx_raw GROUP BY token) t
+        FROM (
+            SELECT i.token, any_value(i.id_type) AS id_type FROM event_identifiers i {in_scope}
+            ANTI JOIN hx_blocked b ON b.token = i.token
+            GROUP BY i.token
+        ) t
         JOIN hx_rules r ON r.id_type = t.id_type
         """
     )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE hx_ids AS
-        SELECT r.eid, t.tid, r.ts, t.priority, t.shared FROM hx_raw r JOIN hx_tokens t ON t.token = r.token
+        SELECT e.eid, t.tid, e.ts, t.priority, t.shared
+        FROM event_identifiers i JOIN hx_events e ON e.event_id = i.event_id JOIN hx_tokens t ON t.token = i.token
         """
     )
-    con.execute("DROP TABLE hx_raw")
     tokens = int(con.sql("SELECT count(*) FROM hx_tokens").fetchall()[0][0])
     con.execute(
         f"""

@@ -88,7 +88,7 @@ def match_identify_records(
                 en="no attributes to match on (a name and at least one more field are needed)",
             )
         )
-    records = _stage_records(con, cipher, fields, types)
+    records = stage_records(con, cipher, fields, types)
     if records < MIN_RECORDS:
         return MatchOutcome(
             records=records,
@@ -172,7 +172,7 @@ def _value(name: str) -> str:
     return f"coalesce(json_extract_string(attributes, {path}), json_extract_string(properties, {path}))"
 
 
-def _stage_records(
+def stage_records(
     con: duckdb.DuckDBPyConnection, cipher: FieldCipher, fields: tuple[MatchField, ...], types: list[str]
 ) -> int:
     """``hx_match_records``: one row per record with any declared field; encrypted values are decrypted."""
