@@ -43,7 +43,7 @@ def shop(make_workspace: MakeWorkspace) -> Shop:
 def test_masking_shows_enough_to_recognise_and_is_idempotent() -> None:
     assert mask_value("phone", "+8613812345678") == "138****5678"
     assert mask_value("email", EMAIL) == "l***@example.cn"
-    assert mask_value("id_card", CARD) == CARD[:4] + "*" * 10 + CARD[-4:]
+    assert mask_value("id_card", CARD) == CARD[:6] + "*" * 8 + CARD[-4:]
     for id_type, value in (
         ("phone", "+8613812345678"),
         ("email", EMAIL),

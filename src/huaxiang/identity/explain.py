@@ -13,31 +13,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from huaxiang.config import IDENTIFIER_KINDS
 from huaxiang.errors import NotFoundError
 from huaxiang.identity.graph import register_rules
 from huaxiang.identity.lookup import find_persons
 from huaxiang.identity.rules import blocked_tokens, identifier_kinds, rule_book
 from huaxiang.ingest.kinds import ValueContext
+from huaxiang.privacy.masking import mask
 from huaxiang.workspace import Workspace
 
 DEFAULT_RECORDS = 20
 
 
 def mask_value(id_type: str, value: str) -> str:
-    """A display form that shows enough to recognise a value and not enough to use it; idempotent."""
-    if id_type == "phone" or value.startswith("+"):
-        digits = value[3:] if value.startswith("+86") else value
-        return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else digits[:1] + "***"
-    if "@" in value:
-        local, _, domain = value.partition("@")
-        return local[:1] + "***@" + domain
-    if id_type == "id_card" and len(value) >= 15:
-        return value[:4] + "*" * (len(value) - 8) + value[-4:]
-    if len(value) > 8:
-        return value[:3] + "***" + value[-3:]
-    if len(value) > 2:
-        return value[:1] + "***" + value[-1:]
-    return "***"
+    """A display form that shows enough to recognise a value and not enough to use it; idempotent.
+
+    The privacy layer's masks, chosen by the identifier type's value kind (``138****5678``,
+    ``110105********002X``, ``z***@example.com``; other types keep their first and last character).
+    """
+    return mask(value, IDENTIFIER_KINDS.get(id_type, "string"))
 
 
 @dataclass(frozen=True, slots=True)
