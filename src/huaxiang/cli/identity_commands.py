@@ -1,21 +1,14 @@
-"""``huaxiang identity …``: resolve, explain, link / unlink, overrides, export, evaluate.
-
-Self-contained (its own console and error wrapper) so that ``huaxiang.cli`` can import it at any point.
-"""
+"""``huaxiang identity …``: resolve, explain, link / unlink, overrides, export, evaluate."""
 
 from __future__ import annotations
 
 import getpass
-import json
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from huaxiang.cli.common import JsonOption, WorkspaceOption, console, errors, friendly_errors, print_json
 from huaxiang.cli.identity_view import (
     render_evaluation,
     render_explanation,
@@ -24,7 +17,6 @@ from huaxiang.cli.identity_view import (
     render_resolve,
 )
 from huaxiang.cli.progress import progress_bars
-from huaxiang.errors import HuaxiangError
 from huaxiang.i18n import bilingual, current_language
 from huaxiang.identity.explain import DEFAULT_RECORDS, explain
 from huaxiang.identity.export import evaluate_resolution, export_persons
@@ -36,36 +28,10 @@ identity_app = typer.Typer(
     help="Identity resolution: one person behind many phones, e-mails, devices and accounts. 身份识别。",
     no_args_is_help=True,
 )
-console = Console()
-errors = Console(stderr=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-WorkspaceOption = Annotated[
-    Path, typer.Option("--workspace", "-w", help="Workspace folder (holds huaxiang.yaml).", show_default=True)
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
-
-
-def _friendly(command: Callable[P, R]) -> Callable[P, R]:
-    @wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except HuaxiangError as error:
-            errors.print(f"[bold red]error / 错误:[/] {error}", highlight=False)
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @identity_app.command("resolve")
-@_friendly
+@friendly_errors
 def resolve(
     workspace: WorkspaceOption = Path("."),
     full: Annotated[
@@ -77,13 +43,13 @@ def resolve(
     with Workspace.open(workspace) as ws, progress_bars(errors) as advance:
         report = resolve_identities(ws, full=full, on_progress=advance)
     if as_json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         console.print(render_resolve(report, current_language()))
 
 
 @identity_app.command("explain")
-@_friendly
+@friendly_errors
 def explain_person(
     reference: Annotated[
         str, typer.Argument(help="A person id, or an identifier value (phone:138…, an e-mail …).")
@@ -98,7 +64,7 @@ def explain_person(
     with Workspace.open(workspace) as ws:
         explanations = explain(ws, reference, records=records)
     if as_json:
-        _print_json([e.to_dict() for e in explanations])
+        print_json([e.to_dict() for e in explanations])
         return
     for explanation in explanations:
         console.print(render_explanation(explanation, current_language()))
@@ -133,7 +99,7 @@ ApplyOption = Annotated[
 
 
 @identity_app.command("link")
-@_friendly
+@friendly_errors
 def link(
     first: Annotated[str, typer.Argument(help="Person id or identifier value.")],
     second: Annotated[str, typer.Argument(help="Person id or identifier value.")],
@@ -146,7 +112,7 @@ def link(
 
 
 @identity_app.command("unlink")
-@_friendly
+@friendly_errors
 def unlink(
     first: Annotated[str, typer.Argument(help="Person id or identifier value.")],
     second: Annotated[str, typer.Argument(help="Person id or identifier value.")],
@@ -159,7 +125,7 @@ def unlink(
 
 
 @identity_app.command("overrides")
-@_friendly
+@friendly_errors
 def overrides(
     workspace: WorkspaceOption = Path("."),
     all_: Annotated[bool, typer.Option("--all", help="Include decisions later replaced.")] = False,
@@ -169,13 +135,13 @@ def overrides(
     with Workspace.open(workspace) as ws:
         found = list_overrides(ws, include_removed=all_)
     if as_json:
-        _print_json([{n: getattr(o, n) for n in o.__slots__} for o in found])
+        print_json([{n: getattr(o, n) for n in o.__slots__} for o in found])
     else:
         console.print(render_overrides(found, current_language()))
 
 
 @identity_app.command("export")
-@_friendly
+@friendly_errors
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .csv or .parquet.")],
     workspace: WorkspaceOption = Path("."),
@@ -187,7 +153,7 @@ def export(
 
 
 @identity_app.command("evaluate")
-@_friendly
+@friendly_errors
 def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="CSV or Parquet with source, record_key, true_id.")],
     workspace: WorkspaceOption = Path("."),
@@ -197,6 +163,6 @@ def evaluate(
     with Workspace.open(workspace) as ws:
         evaluation = evaluate_resolution(ws, truth)
     if as_json:
-        _print_json(evaluation.to_dict())
+        print_json(evaluation.to_dict())
     else:
         console.print(render_evaluation(evaluation, current_language()))
