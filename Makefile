@@ -34,7 +34,7 @@ setup: .venv/.synced
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --all-extras
+	$(UV) sync --frozen --all-extras --compile-bytecode  # installed modules import from .pyc, not source
 	touch $@
 
 clean:

@@ -90,6 +90,11 @@ class _Column:
         """True when the normaliser read the value as an explicit blank (``-``, ``未知``): missing, not wrong."""
         return f"b{self.index}"
 
+    @property
+    def present(self) -> str:
+        """True when the source held any text for the field (before normalisation)."""
+        return f"p{self.index}"
+
     def derived(self, position: int) -> str:
         return f"d{self.index}_{position}"
 
@@ -312,6 +317,13 @@ def _normalise(
             r[0] for r in con.execute(f"SELECT DISTINCT {column.raw} FROM staged WHERE {pending}").fetchall()
         ]
         name = f"map_{column.index}"
+        if fast and not distinct:  # the fast path read every value: no mapping table to join
+            selects.append(
+                f"TRY_CAST(s.f{column.index} AS {column.kind.sql_type}) AS {column.value}, "
+                f"NULL::VARCHAR AS {column.error}, false AS {column.blank}"
+            )
+            progress(position + 1)
+            continue
         con.register(name, _normalise_values(column, distinct, ctx))
         value = f"coalesce(s.f{column.index}, {name}.value)" if fast else f"{name}.value"
         selects.append(
@@ -432,8 +444,13 @@ def _validate(
         record_key = "left(content_hash, 16)"
     reasons = _only_when_needed(checks, "STRUCT(field VARCHAR, reason VARCHAR)")
     flag_list = _only_when_needed(flags, "VARCHAR")
+    # Only what later steps read: the batch is wide, and every column carried is written to memory again.
+    kept = ["_file", "_row"]
+    for c in fields:
+        kept += [c.value, c.blank, f"{c.raw} IS NOT NULL AS {c.present}"]
+        kept += [c.derived(p) for p in range(len(c.kind.derived_fields))]
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reasons} AS reasons, "
+        f"CREATE OR REPLACE TEMP TABLE checked AS SELECT {', '.join(kept)}, {reasons} AS reasons, "
         f"{flag_list} AS flags, {ts_expr} AS ts, {type_expr} AS event_type, "
         f"left({event_id}, 32) AS event_id, {record_key} AS record_key FROM normalised"
     )
@@ -471,7 +488,11 @@ def _split(con: Any, fields: Sequence[_Column]) -> dict[str, int]:
         f"CREATE OR REPLACE TEMP TABLE accepted_new AS "
         f"WITH accepted AS (SELECT {columns} FROM checked c WHERE len(reasons) = 0 "
         f"  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = c.event_id)), "
-        f"repeated AS (SELECT event_id, min((_file, _row)) AS first FROM accepted GROUP BY event_id HAVING count(*) > 1) "
+        # Grouping 64-bit hashes is several times cheaper than grouping the ids; only rows whose hash repeats
+        # (true duplicates, or a rare collision) are grouped by id.
+        f"clashes AS (SELECT hash(event_id) AS h FROM accepted GROUP BY h HAVING count(*) > 1), "
+        f"repeated AS (SELECT event_id, min((_file, _row)) AS first FROM accepted "
+        f"  WHERE hash(event_id) IN (SELECT h FROM clashes) GROUP BY event_id HAVING count(*) > 1) "
         f"SELECT a.* FROM accepted a LEFT JOIN repeated r USING (event_id) "
         f"WHERE r.event_id IS NULL OR (a._file, a._row) = r.first"
     )
@@ -503,7 +524,7 @@ def _seal(con: Any, workspace: Workspace, column: _Column) -> str:
     sealing = pa.table(
         {
             "plain": pa.array(values, type=pa.string()),
-            "sealed": pa.array([cipher.encrypt(v, context=target) for v in values], type=pa.binary()),
+            "sealed": pa.array(cipher.encrypt_many(values, context=target), type=pa.binary()),
         }
     )
     con.register("sealing", sealing)
@@ -669,7 +690,7 @@ def _write_stats(con: Any, spec: SourceSpec, fields: Sequence[_Column], batch_id
     for c in fields:
         con.execute(
             f"INSERT INTO field_stats SELECT ?, ?, ?, ?, ?, ?, ?, count(*), "
-            f"count({c.raw}) FILTER (WHERE NOT {c.blank}), count({c.value}), "
+            f"count(*) FILTER (WHERE {c.present} AND NOT {c.blank}), count({c.value}), "
             f"approx_count_distinct({c.value}) FROM checked",
             [
                 batch_id,

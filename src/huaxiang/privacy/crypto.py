@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,6 +119,24 @@ class FieldCipher:
         sealed = self._for(key_id).encrypt(nonce, plaintext.encode(), context.encode())
         header = bytes([_FORMAT, len(key_id)]) + key_id.encode()
         return header + nonce + sealed
+
+    def encrypt_many(self, plaintexts: Sequence[str], *, context: str = "") -> list[bytes]:
+        """:meth:`encrypt` for many values: one call for all their random nonces, one header.
+
+        Same format and the same security as sealing each value alone; ingest seals every distinct
+        identifier of a batch, where a system call per nonce was a third of the cost.
+        """
+        key_id = self._keyring.current
+        aead = self._for(key_id)
+        header = bytes([_FORMAT, len(key_id)]) + key_id.encode()
+        nonces = os.urandom(_NONCE * len(plaintexts))
+        associated = context.encode()
+        return [
+            header + nonce + aead.encrypt(nonce, text.encode(), associated)
+            for nonce, text in zip(
+                (nonces[i : i + _NONCE] for i in range(0, len(nonces), _NONCE)), plaintexts, strict=True
+            )
+        ]
 
     def decrypt(self, blob: bytes, *, context: str = "") -> str:
         key_id = self.key_id_of(blob)
