@@ -17,6 +17,11 @@ BENCHMARKS = {
     "text": "benchmarks.text_sentiment",
     "febrl": "benchmarks.identity_febrl",
     "identity": "benchmarks.identity",
+    "build": "benchmarks.build",
+    "referrals": "benchmarks.referral_graph",
+    "churn": "benchmarks.models_churn",
+    "segmentation": "benchmarks.segmentation",
+    "erasure": "benchmarks.erasure",
 }
 
 

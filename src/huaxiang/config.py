@@ -21,7 +21,7 @@ from huaxiang.i18n import Label
 CONFIG_FILE = "huaxiang.yaml"
 
 Level = Literal["public", "internal", "personal", "sensitive"]
-Role = Literal["identifier", "attribute", "property"]
+Role = Literal["identifier", "related_identifier", "attribute", "property"]
 Format = Literal["csv", "jsonl", "parquet", "xlsx", "sql"]
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "gb18030", "gbk"]
 OnInvalid = Literal["quarantine", "null"]
@@ -69,6 +69,16 @@ class FieldSpec(_Strict):
     on_invalid: OnInvalid | None = None
     level: Level | None = None
     value_map: dict[str, str] = Field(default_factory=dict)
+    id_type: Annotated[str, Field(pattern=_NAME)] | None = None
+
+    @model_validator(mode="after")
+    def _related(self) -> FieldSpec:
+        if (self.role == "related_identifier") != (self.id_type is not None):
+            raise ValueError(
+                "`id_type` (the other person's identifier type, e.g. phone) goes with role: related_identifier, "
+                "and a related_identifier needs it"
+            )
+        return self
 
     @property
     def target(self) -> str:
@@ -83,6 +93,8 @@ class FieldSpec(_Strict):
             return self.kind
         if self.role == "identifier":
             return IDENTIFIER_KINDS.get(self.target, "string")
+        if self.id_type is not None:
+            return IDENTIFIER_KINDS.get(self.id_type, "string")
         return "string"
 
     @property
@@ -93,6 +105,8 @@ class FieldSpec(_Strict):
     def classification(self) -> Level:
         if self.level:
             return self.level
+        if self.id_type is not None:  # another person's identifier is as personal as one's own
+            return DEFAULT_LEVELS.get(self.id_type, DEFAULT_LEVELS.get(self.value_kind, "internal"))
         return DEFAULT_LEVELS.get(self.target, DEFAULT_LEVELS.get(self.value_kind, "internal"))
 
 
@@ -190,11 +204,42 @@ class WorkspaceSpec(_Strict):
         return check_timezone(value)
 
 
+KeyProviderName = Literal["auto", "file", "env", "command"]
+
+
+class KeyProviderSpec(_Strict):
+    """Where the master key material comes from (``privacy.keys``): a seam for an external KMS.
+
+    ``auto`` (the default) reads the environment variable when it is set, else the key file; ``file`` and
+    ``env`` read only that; ``command`` runs an external program (a KMS or vault client, as an argument list,
+    never through a shell) that prints the key material on stdout: a base64 32-byte key, or a keyring
+    document as the key file holds it. ``store_command`` receives a new keyring document on stdin, so
+    ``huaxiang keys rotate`` can hand a rotated keyring back to the KMS; without it rotation is refused.
+    """
+
+    provider: KeyProviderName = "auto"
+    command: list[str] | None = Field(default=None, min_length=1)
+    store_command: list[str] | None = Field(default=None, min_length=1)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _command_given(self) -> KeyProviderSpec:
+        if self.provider == "command" and not self.command:
+            raise ValueError(
+                "provider: command needs `command`, the program that prints the key, "
+                'e.g. command: [vault, kv, get, "-field=keyring", secret/huaxiang]'
+            )
+        if self.provider != "command" and (self.command or self.store_command):
+            raise ValueError("`command` and `store_command` are read only with provider: command")
+        return self
+
+
 class PrivacySpec(_Strict):
     """Where the workspace key lives: never inside the warehouse file."""
 
     key_env: str = "HUAXIANG_MASTER_KEY"
     key_file: str = ".huaxiang/keys/master.key"
+    keys: KeyProviderSpec = Field(default_factory=KeyProviderSpec)
 
 
 #: Semantic types a matching field may declare (kept equal to ``huaxiang.identity.semantic_types``; a test
@@ -456,6 +501,21 @@ def _refuse_repeats(names: list[str], what: str) -> None:
         raise ValueError(f"{what} names must be unique, repeated: {', '.join(repeated)}")
 
 
+class ChurnSpec(_Strict):
+    """What churn means here: no qualifying event within ``horizon_days`` after a cutoff.
+
+    The churn model learns from ``cutoffs`` past cutoffs ``cutoff_step_days`` apart and is validated on a
+    later one, so every setting here changes both the labels and the evaluation.
+    """
+
+    horizon_days: int = Field(default=90, ge=1, le=3650)
+    event_types: list[Annotated[str, Field(pattern=_NAME)]] = Field(
+        default_factory=lambda: ["purchase"], min_length=1
+    )
+    cutoffs: int = Field(default=4, ge=1, le=52)
+    cutoff_step_days: int = Field(default=30, ge=1, le=3650)
+
+
 class Config(_Strict):
     version: Literal[1] = 1
     workspace: WorkspaceSpec = Field(default_factory=WorkspaceSpec)
@@ -464,6 +524,7 @@ class Config(_Strict):
     identity: IdentitySpec = Field(default_factory=IdentitySpec)
     traits: TraitsSpec = Field(default_factory=TraitsSpec)
     tags: TagsSpec = Field(default_factory=TagsSpec)
+    churn: ChurnSpec = Field(default_factory=ChurnSpec)
 
     @model_validator(mode="after")
     def _unique_sources(self) -> Config:

@@ -11,7 +11,8 @@ from pathlib import Path
 from huaxiang.backends.duckdb import Warehouse
 from huaxiang.config import CONFIG_FILE, Config, load_config, parse_config
 from huaxiang.errors import ConfigError
-from huaxiang.privacy.crypto import FieldCipher, Keyring, create_key_file, load_keyring
+from huaxiang.privacy.crypto import FieldCipher, Keyring, create_key_file
+from huaxiang.privacy.key_providers import KeyProvider, key_provider
 
 STATE_DIR = ".huaxiang"
 
@@ -86,7 +87,8 @@ class Workspace:
         root = root.resolve()
         config = load_config(root / CONFIG_FILE)
         workspace = cls(root=root, config=config)
-        if create_key and not workspace.key_file.exists():
+        from_file = workspace.config.privacy.keys.provider in ("auto", "file")
+        if create_key and from_file and not workspace.key_file.exists():
             create_key_file(workspace.key_file)
         return workspace
 
@@ -126,9 +128,14 @@ class Workspace:
         return self._warehouse
 
     @property
+    def key_provider(self) -> KeyProvider:
+        """Where the keys come from (``privacy.keys.provider``): key file, environment or a KMS command."""
+        return key_provider(self.config.privacy, self.root)
+
+    @property
     def keyring(self) -> Keyring:
         if self._keyring is None:
-            self._keyring = load_keyring(self.key_file, env_var=self.config.privacy.key_env)
+            self._keyring = self.key_provider.load()
         return self._keyring
 
     @property

@@ -427,3 +427,15 @@ def test_parse_period() -> None:
     assert parse_period("M") == pytest.approx(30.4375)
     with pytest.raises(HuaxiangError, match="fortnight"):
         parse_period("fortnight")
+
+
+def test_expected_purchases_stay_finite_when_the_dropout_beta_is_very_concentrated() -> None:
+    """a, b in the millions overflow the hypergeometric term; the fixed-dropout limit takes over smoothly."""
+    from huaxiang.models.clv_bgnbd import BgNbdParams, expected_purchases_if_alive
+
+    x = np.array([0.0, 2.0, 10.0])
+    T = np.full(3, 38.86)  # noqa: N806 - the literature's name
+    moderate = expected_purchases_if_alive(BgNbdParams(0.243, 4.414, 793.0, 2426.0, 0.0, 1), 39.0, x, T)
+    extreme = expected_purchases_if_alive(BgNbdParams(0.243, 4.414, 7.93e6, 2.426e7, 0.0, 1), 39.0, x, T)
+    assert np.all(np.isfinite(extreme))
+    np.testing.assert_allclose(extreme, moderate, rtol=0.01)

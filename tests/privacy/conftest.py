@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from huaxiang import api
+from huaxiang.identity.resolve import resolve_identities
 from huaxiang.ingest import ingest_all
 from huaxiang.privacy.access import local_owner
 from huaxiang.privacy.roles import Principal
@@ -140,3 +145,37 @@ def warehouse_bytes(workspace: Workspace) -> bytes:
 def as_role(role: str, name: str = "tester") -> Principal:
     """A principal with a role, for exercising read paths (registration is tested in test_access)."""
     return Principal(f"p-{role}", name, role)  # type: ignore[arg-type]
+
+
+OpenResolvedShop = Callable[[], Shop]
+
+
+@pytest.fixture(scope="module")
+def resolved_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenResolvedShop]:
+    """The shop ingested, resolved into persons and built into profiles (as of now), once per module;
+    every call opens its own copy of that workspace."""
+    template: list[Path] = []
+    opened: list[Workspace] = []
+
+    def make() -> Shop:
+        if not template:
+            root = tmp_path_factory.mktemp("resolved-template") / "ws"
+            for relative, content in FILES.items():
+                target = root / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content, encoding="utf-8")
+            workspace = Workspace.init(root, sources_yaml=SOURCES)
+            ingest_all(workspace)
+            resolve_identities(workspace)
+            api.build(workspace)
+            workspace.close()
+            template.append(root)
+        root = tmp_path_factory.mktemp("resolved") / "ws"
+        shutil.copytree(template[0], root)
+        workspace = Workspace.open(root)
+        opened.append(workspace)
+        return Shop(workspace, local_owner(workspace.key_file))
+
+    yield make
+    for workspace in opened:
+        workspace.close()

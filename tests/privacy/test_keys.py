@@ -12,7 +12,7 @@ import pytest
 
 from huaxiang.errors import KeyMaterialError
 from huaxiang.ingest import ingest_source
-from huaxiang.privacy import keys
+from huaxiang.privacy import key_providers, keys
 from huaxiang.privacy.audit import verify_audit
 from huaxiang.privacy.context import audit_anchor_path
 from huaxiang.privacy.crypto import FieldCipher, token
@@ -113,7 +113,7 @@ def test_a_crash_before_switching_the_current_key_loses_nothing(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = shop.workspace
-    original = keys.save_keyring
+    original = key_providers.save_keyring  # what the key file provider stores a keyring with
     calls = []
 
     def save_then_crash(*args: Any, **kwargs: Any) -> None:
@@ -122,7 +122,7 @@ def test_a_crash_before_switching_the_current_key_loses_nothing(
             raise OSError("power cut")
         original(*args, **kwargs)
 
-    monkeypatch.setattr(keys, "save_keyring", save_then_crash)
+    monkeypatch.setattr(key_providers, "save_keyring", save_then_crash)
     with pytest.raises(OSError, match="power cut"):
         keys.rotate_keys(ws, shop.owner)
     monkeypatch.undo()

@@ -6,10 +6,12 @@ from datetime import datetime
 
 import pytest
 
+from huaxiang import api
 from huaxiang.privacy import audit
+from huaxiang.privacy.persons import Identifier, IdentityLinks
 from huaxiang.privacy.retention import apply_retention
 from huaxiang.privacy.roles import AccessDeniedError
-from tests.privacy.conftest import Shop, as_role
+from tests.privacy.conftest import OpenResolvedShop, Shop, as_role
 
 AS_OF = datetime(2024, 6, 1)  # orders keep 365 days: O1 (2023-01-10) has expired, O2 and O3 have not
 
@@ -58,3 +60,47 @@ def test_sources_without_a_period_keep_everything(shop: Shop) -> None:
 def test_only_the_dpo_and_admin_may_purge(shop: Shop) -> None:
     with pytest.raises(AccessDeniedError):
         apply_retention(shop.workspace, as_role("analyst"), as_of=AS_OF)
+
+
+def test_rows_naming_an_expired_event_in_any_event_id_column_are_purged(shop: Shop) -> None:
+    """Pairwise derived rows (probabilistic matches: event_id_l, event_id_r) go when either event expires."""
+    w = shop.workspace.warehouse
+    w.con.execute(
+        "CREATE TABLE pair_links AS SELECT a.event_id AS event_id_l, b.event_id AS event_id_r, 0.9 AS p "
+        "FROM events a JOIN events b ON a.source = 'orders' AND b.source = 'web'"
+    )
+    expired = w.scalar("SELECT event_id FROM events WHERE properties->>'order_id' = 'O1'")
+    pairs, with_expired = w.count("pair_links"), w.count("pair_links", "event_id_l = $e", {"e": expired})
+    preview = apply_retention(shop.workspace, shop.owner, as_of=AS_OF, dry_run=True)
+    assert preview.sources[0].derived["pair_links"] == with_expired > 0
+    apply_retention(shop.workspace, shop.owner, as_of=AS_OF)
+    w = shop.workspace.warehouse
+    assert w.count("pair_links") == pairs - with_expired
+    assert w.count("pair_links", "event_id_l = $e OR event_id_r = $e", {"e": expired}) == 0
+
+
+def test_profiles_no_longer_count_an_expired_event_once_retention_applies(
+    resolved_shop: OpenResolvedShop,
+) -> None:
+    """Retention re-runs identity resolution and the profile build when they had run before."""
+    shop = resolved_shop()
+    ws = shop.workspace
+    zhang = Identifier("phone", "+8613812345678").token(ws.keyring)
+    person = IdentityLinks().locate(ws.warehouse, [zhang]).key
+    expired = ws.warehouse.scalar("SELECT event_id FROM events WHERE properties->>'order_id' = 'O1'")
+
+    def orders_total() -> int:
+        return int(ws.warehouse.scalar("SELECT orders_total FROM profiles WHERE person_id = ?", [person]))
+
+    counted = orders_total()  # O1 (2023, expired at AS_OF) and O2 (2024)
+    builds = ws.warehouse.count("profile_builds")
+    preview = api.apply_retention(ws, shop.owner, as_of=AS_OF, dry_run=True)
+    assert (preview.resolution, preview.build) == (None, None) and orders_total() == counted
+    run = api.apply_retention(ws, shop.owner, as_of=AS_OF)
+    assert run.retention.events == 1 and run.retention.persons_affected == 1
+    assert run.resolution is not None and run.build is not None
+    assert ws.warehouse.count("profile_builds") == builds + 1
+    assert orders_total() == counted - 1
+    assert ws.warehouse.count("event_persons", "event_id = $e", {"e": expired}) == 0
+    nothing = api.apply_retention(ws, shop.owner, as_of=AS_OF)  # nothing left to purge: nothing re-derived
+    assert (nothing.resolution, nothing.build) == (None, None)

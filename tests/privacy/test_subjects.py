@@ -188,3 +188,27 @@ def test_erasure_still_stands_when_the_file_cannot_be_compacted(shop: Shop) -> N
     other.close()
     assert compact_warehouse(ws) is not None
     assert "张伟".encode() not in warehouse_bytes(ws)
+
+
+def test_another_persons_reference_to_the_erased_person_is_nulled_and_their_record_kept(
+    shop: Shop,
+) -> None:
+    """A referral names its referee as ``"tok:" + token``: the referrer's event stays, the reference goes."""
+    ws = shop.workspace
+    zhang, li = locate(ws, PHONE), locate(ws, LI)
+    referral = min(li.event_ids)
+    reference = "tok:" + PHONE.token(ws.keyring)
+    ws.warehouse.con.execute(
+        "UPDATE events SET properties = json_merge_patch(coalesce(properties, '{}'), json_object('referee_phone', ?)) "
+        "WHERE event_id = ?",
+        [reference, referral],
+    )
+    assert erase_person(ws, shop.owner, PHONE, dry_run=True).redacted == {"events": 1}
+    report = erase_person(ws, shop.owner, PHONE)
+    assert report.verified and report.redacted == {"events": 1}
+    [(properties,)] = ws.warehouse.rows(
+        "SELECT properties::VARCHAR FROM events WHERE event_id = ?", [referral]
+    )
+    assert json.loads(properties)["referee_phone"] is None
+    assert reference not in properties and locate(ws, LI) == li
+    assert not any(t in properties for t in zhang.tokens)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from huaxiang import api
+from huaxiang.cli.audience_commands import register as register_audience_commands
 from huaxiang.cli.common import JsonOption, WorkspaceOption, console, errors, friendly_errors, print_json
 from huaxiang.cli.identity_commands import identity_app
 from huaxiang.cli.identity_view import render_evaluation, render_resolve
@@ -19,13 +20,18 @@ from huaxiang.cli.ingest_view import (
     render_quarantine_summary,
     render_quarantined,
 )
+from huaxiang.cli.model_commands import register as register_model_commands
+from huaxiang.cli.model_commands import render_churn
 from huaxiang.cli.privacy_commands import register as register_privacy_commands
 from huaxiang.cli.profile_commands import register as register_profile_commands
 from huaxiang.cli.profile_commands import render_build
 from huaxiang.cli.progress import progress_bars
 from huaxiang.cli.quality_view import render_quality, render_quality_summary
+from huaxiang.cli.segmentation_commands import register as register_segmentation_commands
+from huaxiang.cli.segmentation_commands import render_clusters
 from huaxiang.cli.text_commands import text_app
-from huaxiang.i18n import current_language
+from huaxiang.i18n import bilingual, current_language
+from huaxiang.models.churn_plot import SCORE_LABELS
 
 app = typer.Typer(
     name="huaxiang",
@@ -45,7 +51,10 @@ app.add_typer(clv_app, name="clv")
 app.add_typer(identity_app, name="identity")
 app.add_typer(text_app, name="text")
 register_privacy_commands(app)
+register_audience_commands(app)
 register_profile_commands(app)
+register_segmentation_commands(app)
+register_model_commands(app)
 
 
 @app.command()
@@ -194,6 +203,20 @@ def demo(
     console.print(render_ingest(run.results, language))
     console.print(render_resolve(run.resolution, language))
     console.print(render_evaluation(run.identity_accuracy, language))
+    if run.churn is not None:
+        console.print(render_churn(run.churn, language))
+    if run.churn_vs_planted:
+        scores = " · ".join(
+            f"{SCORE_LABELS[name].text(language)} {auc:.3f}" for name, auc in run.churn_vs_planted.items()
+        )
+        console.print(
+            bilingual(
+                "对照演示数据预置的流失客户 ROC-AUC：", "ROC-AUC against the demo's planted churners: "
+            ).text(language)
+            + scores
+        )
+    if run.clusters is not None:
+        console.print(render_clusters(run.clusters.model, language, details=False))
     console.print(render_build(run.build, ZoneInfo(run.timezone)))
     console.print(f"[green]✓[/] workspace: {run.workspace}")
     console.print(
@@ -204,6 +227,7 @@ def demo(
     )
     if run.quality.html:
         console.print(f"[green]✓[/] quality report: {run.quality.html}")
+    console.print(f"[green]✓[/] model report: {run.model_report}")
 
 
 @clv_app.command("fit")

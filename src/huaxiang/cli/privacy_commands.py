@@ -23,7 +23,7 @@ from huaxiang.cli.common import JsonOption, WorkspaceOption, console, friendly_e
 from huaxiang.config import IDENTIFIER_KINDS
 from huaxiang.i18n import bilingual, current_language
 from huaxiang.ingest.kinds import ValueContext, kind_named
-from huaxiang.privacy import access, audit, keys, retention, subjects
+from huaxiang.privacy import access, audit, keys, subjects
 from huaxiang.privacy.compaction import compact_warehouse
 from huaxiang.privacy.context import audit_anchor_path
 from huaxiang.privacy.persons import MAX_IDENTIFIER_LENGTH, Identifier
@@ -270,6 +270,10 @@ def _render_erasure(report: subjects.ErasureReport) -> None:
     console.print(
         _table(title, [_text("表", "table"), _text("删除行数", "rows deleted"), _text("剩余", "left")], rows)
     )
+    for table, count in report.redacted.items():
+        console.print(
+            f"  {table}: {count} {_text('条他人记录中对此人的引用已置空', 'other persons’ rows had their reference to this person nulled')}"
+        )
     if not report.dry_run and not report.compacted:
         console.print(
             f"[yellow]{_text('仓库文件未压缩：请运行 huaxiang retention compact', 'The warehouse file was not compacted: run `huaxiang retention compact`')}[/]"
@@ -324,11 +328,18 @@ def retention_apply(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be purged.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Purge events older than their source's retention period, and what derives from them. 清理过期数据。"""
+    """Purge events older than their source's retention period, and re-derive what depended on them. 清理过期数据。"""
     with _acting(workspace) as (ws, principal):
-        report = retention.apply_retention(ws, principal, dry_run=dry_run)
+        run = api.apply_retention(ws, principal, dry_run=dry_run)
+    report = run.retention
     if as_json:
-        print_json(report)
+        print_json(
+            {
+                **asdict(report),
+                "resolved": run.resolution is not None,
+                "rebuilt": run.build is not None,
+            }
+        )
         return
     rows = [
         [
@@ -353,6 +364,13 @@ def retention_apply(
     console.print(_table(title, headers, rows))
     if not report.sources:
         console.print(_text("没有数据源设置 retention。", "No source sets `retention`."))
+    if run.resolution is not None:
+        console.print(
+            f"[green]✓[/] {_text('已重新识别身份', 'identities re-resolved')} "
+            f"({report.persons_affected:,} {_text('人受影响', 'persons affected')})"
+        )
+    if run.build is not None:
+        console.print(f"[green]✓[/] {_text('已重新生成画像', 'profiles rebuilt')}")
 
 
 @retention_app.command("compact")

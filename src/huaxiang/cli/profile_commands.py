@@ -16,11 +16,12 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from huaxiang import api
 from huaxiang.cli.common import JsonOption, WorkspaceOption, console, errors, friendly_errors, print_json
 from huaxiang.cli.progress import progress_bars
 from huaxiang.i18n import Label, bilingual, current_language
 from huaxiang.privacy import access
-from huaxiang.tags.build import BuildReport, build_profiles, parse_as_of
+from huaxiang.tags.build import BuildReport, parse_as_of
 from huaxiang.tags.definitions import DIMENSIONS, Tag
 from huaxiang.tags.library import Catalogue, load_catalogue
 from huaxiang.tags.profiles import ProfileCard, ShownValue, profile_card
@@ -76,12 +77,18 @@ def build(
         bool,
         typer.Option("--reset-history", help="Forget every kept version first (the event log is untouched)."),
     ] = False,
+    models: Annotated[
+        bool,
+        typer.Option(
+            "--models/--no-models", help="Score with the trained models (CLV, churn, clusters, text)."
+        ),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
-    """Compute every trait and tag for every person; keep a version where values changed. 构建画像。"""
+    """Compute every trait, model score and tag for every person; keep a version where values changed. 构建画像。"""
     with Workspace.open(workspace) as ws, progress_bars(errors) as advance:
         moment = parse_as_of(as_of, _zone(ws)) if as_of else None
-        report = build_profiles(ws, as_of=moment, reset_history=reset_history, on_progress=advance)
+        report = api.build(ws, as_of=moment, reset_history=reset_history, models=models, on_progress=advance)
         zone = _zone(ws)
     if as_json:
         print_json(report.to_dict())

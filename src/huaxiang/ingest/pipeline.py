@@ -521,6 +521,8 @@ def _seal(con: Any, workspace: Workspace, column: _Column) -> str:
     ]
     cipher = workspace.cipher
     target = column.spec.target
+    # A related identifier is tokenised as its identifier type, so it equals that person's own tokens.
+    token_kind = column.spec.id_type or target
     sealing = pa.table(
         {
             "plain": pa.array(values, type=pa.string()),
@@ -530,7 +532,7 @@ def _seal(con: Any, workspace: Workspace, column: _Column) -> str:
     con.register("sealing", sealing)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS "
-        f"SELECT plain, sealed, {token_sql(literal(target), 'plain')} AS token FROM sealing",
+        f"SELECT plain, sealed, {token_sql(literal(token_kind), 'plain')} AS token FROM sealing",
         pad_parameters(workspace.keyring),
     )
     con.unregister("sealing")
@@ -547,18 +549,29 @@ def _write_events(
 ) -> int:
     """Insert accepted events and their identifier tokens; sensitive values and identifiers are encrypted.
 
+    A related identifier (another person's, e.g. the referee of a referral) is kept only as ``"tok:" + token``
+    in the properties: joinable to that person's ``event_identifiers`` tokens, never in clear, and never in
+    ``event_identifiers`` itself, so identity resolution cannot merge the two people over it. An erased
+    person's token is not kept.
+
     Returns how many accepted records were dropped because they carry an erased person's identifier.
     """
     sealed = {
         c.index: _seal(con, workspace, c)
         for c in fields
-        if c.spec.role == "identifier" or c.spec.classification == "sensitive"
+        if c.spec.role in ("identifier", "related_identifier") or c.spec.classification == "sensitive"
     }
     suppressed = _drop_suppressed(con, [c for c in fields if c.spec.role == "identifier"], sealed)
     groups: dict[str, list[str]] = {"attribute": [], "property": []}
     joins: list[str] = []
     explicit = {c.spec.target for c in fields if c.spec.role != "identifier"}
     for c in fields:
+        if c.spec.role == "related_identifier":
+            table = sealed[c.index]
+            con.execute(f"DELETE FROM {table} WHERE {is_suppressed_sql(table + '.token')}")
+            joins.append(f"LEFT JOIN {table} ON {table}.plain = a.{c.value}::VARCHAR")
+            groups["property"].append(f"{literal(c.spec.target)}, 'tok:' || {table}.token")
+            continue  # what a kind derives from another person's identifier is not this event's fact
         if c.spec.role != "identifier":
             value = f"a.{c.value}"
             if c.index in sealed:

@@ -258,6 +258,17 @@ def expected_purchases_if_alive(
     a = params.a if abs(params.a - 1.0) > 1e-9 else 1.0 + 1e-9  # the closed form is 0/0 at exactly a = 1
     w = horizon / (alpha + big_t + horizon)
     shrink = np.exp((a - 1.0) * (np.log(alpha + big_t) - np.log(alpha + big_t + horizon)))
-    remaining = 1.0 - shrink * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, w)
-    result: FloatArray = (a + b + x - 1.0) / (a - 1.0) * remaining
+    with np.errstate(invalid="ignore", over="ignore"):
+        remaining = 1.0 - shrink * hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, w)
+        result: FloatArray = (a + b + x - 1.0) / (a - 1.0) * remaining
+    unstable = ~np.isfinite(result)
+    if np.any(unstable):
+        # A very concentrated Beta (a and b in the millions: the fit found one dropout probability for all)
+        # overflows the hypergeometric term. Its limit is the fixed-dropout model: purchases at rate λ until
+        # a purchase ends the relationship with probability p = a/(a+b), so E = (1 - E[e^(-λpt)]) / p with
+        # λ ~ Gamma(r+x, alpha+T).
+        p = a / (a + b)
+        base = alpha + big_t
+        limit = (1.0 - (base / (base + p * horizon)) ** (r + x)) / p
+        result = np.where(unstable, limit, result)
     return result

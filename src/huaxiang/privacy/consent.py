@@ -116,6 +116,7 @@ class ActivationFilter:
     purpose: str
     allowed: frozenset[str]
     excluded: dict[str, ConsentStatus]
+    minors: frozenset[str] = frozenset()  # candidates under 14: their data is sensitive (PIPL art. 28)
 
 
 def _flag(expression: str) -> str:
@@ -265,14 +266,17 @@ def activation_filter(
     allowed: set[str] = set()
     excluded: dict[str, ConsentStatus] = {}
     known: set[str] = set()
+    minors: set[str] = set()
     for state in consent_states(warehouse, cipher, purpose, locator, as_of=as_of):
         if state.person_key not in wanted:
             continue
         known.add(state.person_key)
+        if state.minor:
+            minors.add(state.person_key)
         if state.allowed:
             allowed.add(state.person_key)
         else:
             excluded[state.person_key] = state.status
     for missing in wanted - known:
         excluded[missing] = "no_record"
-    return ActivationFilter(purpose, frozenset(allowed), excluded)
+    return ActivationFilter(purpose, frozenset(allowed), excluded, frozenset(minors))

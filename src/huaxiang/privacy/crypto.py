@@ -151,25 +151,63 @@ class FieldCipher:
         return blob[2 : 2 + blob[1]].decode()
 
 
-def load_keyring(key_file: Path, *, env_var: str) -> Keyring:
-    """The keyring from ``env_var`` (base64 key, id ``env``) or from the owner-only key file."""
-    from_env = os.environ.get(env_var)
-    if from_env:
-        try:
-            key = base64.b64decode(from_env, validate=True)
-        except ValueError:
-            key = b""
-        if len(key) != 32:
-            raise KeyMaterialError(
-                f"{env_var} must hold a base64-encoded 32-byte key",
-                hint='generate one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"',
-            )
-        return Keyring(current="env", keys={"env": key})
+def keyring_from_key(text: str, *, origin: str, key_id: str) -> Keyring:
+    """One base64-encoded 32-byte key (from an environment variable or a KMS) as a keyring of that key."""
+    try:
+        key = base64.b64decode(text.strip(), validate=True)
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise KeyMaterialError(
+            f"{origin} must hold a base64-encoded 32-byte key",
+            hint='generate one with: python -c "import os,base64;print(base64.b64encode(os.urandom(32)).decode())"',
+        )
+    return Keyring(current=key_id, keys={key_id: key})
+
+
+def keyring_from_document(text: str, *, origin: str) -> Keyring:
+    """A keyring document (``{"current": …, "keys": {id: base64}, "pinned": …}``), as the key file holds it."""
+    try:
+        data = json.loads(text)
+        keyring = Keyring(
+            current=str(data["current"]),
+            keys={str(k): base64.b64decode(v, validate=True) for k, v in data["keys"].items()},
+            pinned={str(k): base64.b64decode(v, validate=True) for k, v in data.get("pinned", {}).items()},
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise KeyMaterialError(
+            f"not a keyring document ({type(error).__name__}) / 密钥环格式无效",
+            location=origin,
+            hint='expected {"current": "k1", "keys": {"k1": "<base64 32 bytes>"}}',
+        ) from None
+    if keyring.current not in keyring.keys or any(len(k) != 32 for k in keyring.keys.values()):
+        raise KeyMaterialError(
+            "the current key must be one of its 32-byte keys / 密钥环无效",
+            location=origin,
+            hint='expected {"current": "k1", "keys": {"k1": "<base64 32 bytes>"}}',
+        )
+    return keyring
+
+
+def keyring_document(keyring: Keyring) -> str:
+    """The keyring as the JSON document the key file (or a KMS entry) stores."""
+    payload: dict[str, object] = {
+        "current": keyring.current,
+        "keys": {k: base64.b64encode(v).decode() for k, v in keyring.keys.items()},
+    }
+    if keyring.pinned:
+        payload["pinned"] = {k: base64.b64encode(v).decode() for k, v in keyring.pinned.items()}
+    return json.dumps(payload)
+
+
+def load_key_file(key_file: Path, *, env_var: str | None = None) -> Keyring:
+    """The keyring in an owner-only key file (refused when others may read it)."""
     if not key_file.exists():
+        alternative = f"set {env_var}" if env_var else "configure privacy.keys"
         raise KeyMaterialError(
             "the workspace key is missing",
             location=str(key_file),
-            hint=f"restore the key file, or set {env_var}; without the key no encrypted value can be read",
+            hint=f"restore the key file, or {alternative}; without the key no encrypted value can be read",
         )
     mode = stat.S_IMODE(key_file.stat().st_mode)
     if mode & 0o077:
@@ -178,12 +216,7 @@ def load_keyring(key_file: Path, *, env_var: str) -> Keyring:
             location=str(key_file),
             hint=f"run: chmod 600 {key_file}",
         )
-    data = json.loads(key_file.read_text())
-    return Keyring(
-        current=data["current"],
-        keys={k: base64.b64decode(v) for k, v in data["keys"].items()},
-        pinned={k: base64.b64decode(v) for k, v in data.get("pinned", {}).items()},
-    )
+    return keyring_from_document(key_file.read_text(), origin=str(key_file))
 
 
 def create_key_file(key_file: Path) -> Keyring:
@@ -196,16 +229,10 @@ def create_key_file(key_file: Path) -> Keyring:
 def save_keyring(keyring: Keyring, key_file: Path) -> None:
     key_file.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(key_file.parent, 0o700)
-    payload = {
-        "current": keyring.current,
-        "keys": {k: base64.b64encode(v).decode() for k, v in keyring.keys.items()},
-    }
-    if keyring.pinned:
-        payload["pinned"] = {k: base64.b64encode(v).decode() for k, v in keyring.pinned.items()}
     temporary = key_file.with_suffix(".tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
-        json.dump(payload, handle)
+        handle.write(keyring_document(keyring))
         handle.flush()
         os.fsync(handle.fileno())  # a rotation commits data under a new key only after that key is on disk
     os.replace(temporary, key_file)

@@ -32,19 +32,22 @@ from huaxiang.errors import KeyMaterialError
 from huaxiang.privacy import audit
 from huaxiang.privacy.compaction import CompactableContext, try_compact
 from huaxiang.privacy.context import PrivacyContext, audit_anchor_path, utc_now
-from huaxiang.privacy.crypto import FieldCipher, Keyring, save_keyring
+from huaxiang.privacy.crypto import FieldCipher, Keyring
 from huaxiang.privacy.holdings import quote
+from huaxiang.privacy.key_providers import ENV_KEY_ID, KeyProvider
 from huaxiang.privacy.roles import Principal, require
 from huaxiang.privacy.schema import USER_COLUMNS, ensure_privacy_schema
 
 log = logging.getLogger(__name__)
 
 _ENCRYPTED = re.compile(r'"enc:([A-Za-z0-9+/=]+)"')
-ENV_KEY_ID = "env"
 
 
 class RotatableContext(CompactableContext, Protocol):
-    """A workspace whose cached keyring can be dropped after the key file changed."""
+    """A workspace whose keys come from a provider that can store a rotated keyring, and can be reloaded."""
+
+    @property
+    def key_provider(self) -> KeyProvider: ...
 
     def reload_keys(self) -> None: ...
 
@@ -154,7 +157,7 @@ def rotate_keys(
     staged = Keyring(
         current=keyring.current, keys={**keyring.keys, new_id: secrets.token_bytes(32)}, pinned=pinned
     )
-    save_keyring(staged, context.key_file)  # step 1: the new key exists before anything uses it
+    context.key_provider.save(staged)  # step 1: the new key exists before anything uses it
     context.reload_keys()
     reader = FieldCipher(staged)
     writer = FieldCipher(Keyring(current=new_id, keys=staged.keys, pinned=pinned))
@@ -199,7 +202,7 @@ def rotate_keys(
         )
     audit.write_anchor(audit_anchor_path(context), staged, entry)
     switched = Keyring(current=new_id, keys=staged.keys, pinned=pinned)
-    save_keyring(switched, context.key_file)  # step 3
+    context.key_provider.save(switched)  # step 3
     context.reload_keys()
     retired: tuple[str, ...] = ()
     if retire:  # step 4: only keys that no ciphertext names any more
@@ -207,7 +210,7 @@ def rotate_keys(
         kept = {k: v for k, v in switched.keys.items() if k == new_id or k in in_use}
         retired = tuple(sorted(set(switched.keys) - set(kept)))
         if retired:
-            save_keyring(Keyring(current=new_id, keys=kept, pinned=pinned), context.key_file)
+            context.key_provider.save(Keyring(current=new_id, keys=kept, pinned=pinned))
             context.reload_keys()
             log.info("retired keys %s", ", ".join(retired))
     compacted = compact and try_compact(context)

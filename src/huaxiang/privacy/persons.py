@@ -5,7 +5,8 @@ holding a given identifier, and which person each event belongs to. The default,
 :class:`TokenClosure`, follows shared identifier tokens transitively through ``event_identifiers``,
 bounded so a junk value shared by thousands (``00000000000``) cannot turn one request into a mass
 erasure. :class:`IdentityLinks` answers the same from ``event_persons(event_id, person_id)`` once identity
-resolution writes it; :func:`default_locator` picks it when that table exists.
+resolution writes it (with the ids merges absorbed, from ``person_aliases``); :func:`default_locator` picks
+it when that table exists. Table names are the seam: privacy sits below identity and never imports it.
 """
 
 from __future__ import annotations
@@ -195,13 +196,36 @@ class IdentityLinks:
                 {"e": sorted(events)},
             )
         }
-        return PersonRecords(frozenset(found_tokens), frozenset(events), frozenset(persons))
+        return PersonRecords(
+            frozenset(found_tokens), frozenset(events), frozenset(persons | _former_ids(warehouse, persons))
+        )
 
     def assign(self, warehouse: Warehouse, table: str) -> None:
         warehouse.con.execute(
             f'CREATE OR REPLACE TEMP TABLE "{table}" AS '
             "SELECT DISTINCT event_id, person_id::VARCHAR AS person_key FROM event_persons"
         )
+
+
+def _former_ids(warehouse: Warehouse, persons: set[str]) -> set[str]:
+    """Ids the persons had before merges absorbed them (``person_aliases``): the merge log still names them."""
+    if not table_exists(warehouse, "person_aliases"):
+        return set()
+    former: set[str] = set()
+    frontier = set(persons)
+    for _ in range(16):  # an alias of an alias: follow chains of merges, bounded
+        found = {
+            r[0]
+            for r in warehouse.rows(
+                "SELECT DISTINCT alias_id FROM person_aliases WHERE person_id IN (SELECT unnest($p))",
+                {"p": sorted(frontier)},
+            )
+        }
+        frontier = found - former - persons
+        if not frontier:
+            break
+        former |= frontier
+    return former
 
 
 def default_locator(warehouse: Warehouse) -> PersonLocator:

@@ -27,10 +27,12 @@ Action = Literal[
     "read_audit",
     "manage_principals",
     "manage_keys",
+    "export_audience",
 ]
 
 #: Which roles may run each operation. Data-subject requests and the audit log belong to the DPO (and
-#: the administrator who runs the installation); bulk marketing reads come later through consent filters.
+#: the administrator who runs the installation); bulk marketing reads (audience exports) go through the
+#: consent filter of :mod:`huaxiang.privacy.audience`, never to a service agent, who serves one person.
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     "read_person": frozenset(ROLES),
     "read_quarantine": frozenset({"admin", "analyst", "dpo"}),
@@ -41,6 +43,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     "read_audit": frozenset({"admin", "dpo"}),
     "manage_principals": frozenset({"admin"}),
     "manage_keys": frozenset({"admin"}),
+    "export_audience": frozenset({"admin", "analyst", "marketer", "dpo"}),
 }
 
 _PRINCIPAL_NAME = re.compile(r"[\w.@-]{1,64}")

@@ -10,9 +10,9 @@ from __future__ import annotations
 from huaxiang.backends.duckdb import PRIVACY_SCHEMA, Warehouse
 
 #: Columns of the warehouse's own tables (no views, system or temporary tables): table_name, column_name,
-#: data_type, column_index. Select from it like a table: ``SELECT ... FROM ({USER_COLUMNS}) WHERE ...``.
+#: data_type, column_index, is_nullable. Select from it like a table: ``SELECT ... FROM ({USER_COLUMNS}) WHERE ...``.
 USER_COLUMNS = (
-    "SELECT c.table_name, c.column_name, c.data_type, c.column_index FROM duckdb_columns() c "
+    "SELECT c.table_name, c.column_name, c.data_type, c.column_index, c.is_nullable FROM duckdb_columns() c "
     "JOIN duckdb_tables() t ON t.table_oid = c.table_oid WHERE NOT t.temporary AND NOT t.internal"
 )
 

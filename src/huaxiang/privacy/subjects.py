@@ -5,9 +5,10 @@ owner-only folder: every table that holds the person (found by :mod:`~huaxiang.p
 quarantined records, their consent ledger and who accessed their data. Values are decrypted: the copy is
 for the person.
 
-Erasure (PIPL art. 47, GDPR art. 17) deletes the person's rows from every such table in one transaction,
-adds their identifiers to the suppression list and logs the request; the report then re-scans every text
-column of every table for the person's tokens, event ids and person ids, and proves none is left.
+Erasure (PIPL art. 47, GDPR art. 17) deletes the person's own rows from every such table in one
+transaction, nulls references to them in other persons' rows (which stay), adds their identifiers to the
+suppression list and logs the request; the report then re-scans every table, the privacy layer's own
+included, for the person's tokens, event ids and person ids by the same rule, and proves none is left.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from huaxiang.backends.duckdb import Warehouse
 from huaxiang.errors import HuaxiangError
 from huaxiang.privacy import audit
 from huaxiang.privacy.compaction import CompactableContext, try_compact
@@ -32,16 +36,23 @@ from huaxiang.privacy.context import PrivacyContext, audit_anchor_path, utc_now
 from huaxiang.privacy.crypto import FieldCipher
 from huaxiang.privacy.holdings import (
     QUARANTINE,
+    PersonTable,
+    names_sql,
+    needles,
     person_tables,
     predicate,
     quarantined_of,
     quote,
+    reference_pattern,
+    references_sql,
+    referring_rows_sql,
     used_parameters,
+    warehouse_tables,
 )
 from huaxiang.privacy.persons import Identifier, PersonLocator, PersonRecords, default_locator
 from huaxiang.privacy.reader import decrypt_json_values, decrypted_identifiers
 from huaxiang.privacy.roles import Principal, check_reference, require
-from huaxiang.privacy.schema import USER_COLUMNS, ensure_privacy_schema
+from huaxiang.privacy.schema import ensure_privacy_schema
 from huaxiang.privacy.suppression import not_found
 
 EXPORT_FORMAT = "huaxiang.subject-export/1"
@@ -75,6 +86,7 @@ class ErasureReport:
     remaining: dict[str, int] = field(default_factory=dict)
     audit_seq: int | None = None
     compacted: bool = False
+    redacted: dict[str, int] = field(default_factory=dict)  # other persons' rows whose reference was nulled
 
     @property
     def verified(self) -> bool:
@@ -337,6 +349,7 @@ def erase_person(
         for t in tables
     }
     counts[QUARANTINE] = len(quarantined)
+    references = _references(warehouse, tables, person)
     refs = sorted({audit.subject_ref(t) for t in person.tokens})
     types = dict(
         warehouse.rows(
@@ -346,13 +359,16 @@ def erase_person(
     )
     subject = audit.subject_ref(person.key)
     if dry_run:
-        return ErasureReport(request_id, subject, True, {k: v for k, v in counts.items() if v}, 0)
+        return ErasureReport(
+            request_id, subject, True, {k: v for k, v in counts.items() if v}, 0, redacted=references
+        )
     now = utc_now()
     with warehouse.transaction() as con:
         for table in sorted(tables, key=lambda t: t.name == "events"):  # dependants first, the event log last
             con.execute(
                 f"DELETE FROM {quote(table.name)} WHERE {predicate(table)}", used_parameters(table, person)
             )
+        _redact(con, tables, person)
         con.execute("DELETE FROM quarantine WHERE quarantine_id IN (SELECT unnest($q))", {"q": quarantined})
         con.executemany(
             "INSERT INTO suppressed_tokens SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM suppressed_tokens WHERE token = ?)",
@@ -369,7 +385,11 @@ def erase_person(
             purpose=DSR_PURPOSE,
             subjects=refs,
             fields=sorted(name for name, n in counts.items() if n),
-            detail={"request_id": request_id, "deleted": {k: v for k, v in counts.items() if v}},
+            detail={
+                "request_id": request_id,
+                "deleted": {k: v for k, v in counts.items() if v},
+                "redacted": references,
+            },
             at=now,
         )
     audit.write_anchor(audit_anchor_path(context), context.keyring, entry)
@@ -384,29 +404,84 @@ def erase_person(
         )
     )
     deleted = {k: v for k, v in counts.items() if v}
-    return ErasureReport(request_id, subject, False, deleted, suppressed, remaining, entry.seq, compacted)
+    return ErasureReport(
+        request_id, subject, False, deleted, suppressed, remaining, entry.seq, compacted, references
+    )
+
+
+def _referring_condition(table: PersonTable, pattern: str | None) -> str | None:
+    """Rows of someone else naming the person: a ``tok:`` reference in event JSON, or a nullable, non-owner
+    column holding one of their ids (both bound to ``$pattern`` / ``$needles``)."""
+    terms = [references_sql(c) for c in table.reference_columns] if pattern else []
+    referring = referring_rows_sql(table)
+    if referring:
+        terms.append(referring)
+    return " OR ".join(terms) if terms else None
+
+
+def _referring_parameters(table: PersonTable, person: PersonRecords, pattern: str | None) -> dict[str, Any]:
+    bound: dict[str, Any] = {"needles": needles(person)} if referring_rows_sql(table) else {}
+    if pattern and table.reference_columns:
+        bound["pattern"] = pattern
+    return bound
+
+
+def _references(warehouse: Warehouse, tables: list[PersonTable], person: PersonRecords) -> dict[str, int]:
+    """Rows per table, not the person's own, that refer to the person (and erasure redacts, not deletes)."""
+    pattern = reference_pattern(person)
+    found: dict[str, int] = {}
+    for table in tables:
+        condition = _referring_condition(table, pattern)
+        if condition is None:
+            continue
+        bound = _referring_parameters(table, person, pattern)
+        own = predicate(table)
+        if own != "false":
+            condition = f"({condition}) AND NOT coalesce({own}, false)"
+            bound |= used_parameters(table, person)
+        rows = int(warehouse.scalar(f"SELECT count(*) FROM {quote(table.name)} WHERE {condition}", bound))
+        if rows:
+            found[table.name] = rows
+    return found
+
+
+def _redact(con: duckdb.DuckDBPyConnection, tables: list[PersonTable], person: PersonRecords) -> None:
+    """Null every reference to the person in other persons' rows (their rows stay)."""
+    pattern = reference_pattern(person)
+    for table in tables:
+        for column in table.reference_columns if pattern else ():
+            con.execute(
+                f"UPDATE {quote(table.name)} SET {quote(column)} = "
+                f"regexp_replace({quote(column)}::VARCHAR, $pattern, 'null', 'g')::JSON "
+                f"WHERE {references_sql(column)}",
+                {"pattern": pattern},
+            )
+        for column in table.referring_columns:
+            con.execute(
+                f"UPDATE {quote(table.name)} SET {quote(column)} = NULL WHERE {names_sql(table, column)}",
+                {"needles": needles(person)},
+            )
 
 
 def verify_erasure(
     context: PrivacyContext, person: PersonRecords, identifiers: list[tuple[str, str]]
 ) -> dict[str, int]:
-    """Rows per table that still hold any of the person's tokens, event ids or person ids (every text column)."""
+    """Rows per table that still name any of the person's tokens, event ids or person ids.
+
+    Every table is searched, the privacy layer's own included (the audit log must only ever hold keyed
+    references), with every text column and the JSON of tables without event ids, as erasure matched them.
+    """
     warehouse = context.warehouse
-    needles = sorted(person.tokens | person.event_ids | person.person_ids)
-    columns = warehouse.rows(
-        f"SELECT table_name, column_name FROM ({USER_COLUMNS}) WHERE data_type IN ('VARCHAR', 'JSON') "
-        "ORDER BY table_name, column_index"
-    )
     remaining: dict[str, int] = {}
-    for table, column in columns:
-        found = int(
+    tables = warehouse_tables(warehouse, include_privacy=True)
+    for table in tables:
+        remaining[table.name] = int(
             warehouse.scalar(
-                f"SELECT count(*) FROM {quote(table)} WHERE {quote(column)}::VARCHAR IN (SELECT unnest($n))",
-                {"n": needles},
+                f"SELECT count(*) FROM {quote(table.name)} WHERE {predicate(table)}",
+                used_parameters(table, person),
             )
         )
-        remaining[table] = remaining.get(table, 0) + found
-    remaining[QUARANTINE] = remaining.get(QUARANTINE, 0) + len(
-        quarantined_of(warehouse, context.cipher, person, identifiers)
-    )
+    for name, count in _references(warehouse, tables, person).items():
+        remaining[name] = remaining.get(name, 0) + count
+    remaining[QUARANTINE] = len(quarantined_of(warehouse, context.cipher, person, identifiers))
     return remaining

@@ -1,6 +1,6 @@
 """A profile build: traits from the event log, tags from the traits, then a new version where values changed.
 
-Point in time: only events before the as-of time are read (``compile_traits`` cuts them itself), and every
+Point in time: only events before the as-of time are read (``prepare_traits`` cuts them itself), and every
 as-of-dependent function (``days_since``, windows, decay) reads the same as-of time, so a build dated in
 the past computes exactly what a build on that day would have, from the same events. An event that arrived
 later but carries an earlier event time is included: the event log holds event times, not arrival times.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +26,9 @@ from huaxiang.expressions import EvaluationContext
 from huaxiang.tags import history
 from huaxiang.tags.compute import compile_tags
 from huaxiang.tags.library import Catalogue, Skipped, load_catalogue
-from huaxiang.traits import compile_traits, typed_events
+from huaxiang.tags.model_outputs import ModelScores, attach_model_outputs, record_model_versions
+from huaxiang.traits import aggregate_traits, prepare_traits, typed_events
+from huaxiang.traits.referral_graph import with_referral_measures
 from huaxiang.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 PERSONS = "event_persons"
 _TRAITS = "build_traits"
+_EVENTS = "build_events"  # the build's per-event columns; a table of the warehouse only during a build
 _SNAPSHOT = "build_snapshot"
 
 
@@ -85,13 +88,27 @@ def ibis_backend(warehouse: Warehouse) -> Iterator[ibis_duckdb.Backend]:
     """Ibis over the warehouse connection, leaving the connection's settings as they were.
 
     Ibis switches off DuckDB's replacement scans when it attaches; other stages on this connection may rely
-    on them, so the setting is put back afterwards.
+    on them, so the setting is put back afterwards. For the same span the build lets DuckDB write its
+    intermediate tables in any order (``preserve_insertion_order = false``): every build table is keyed by
+    person and read by key, and keeping the scan order costs the parallel aggregation its freedom.
     """
-    before = warehouse.scalar("SELECT current_setting('python_enable_replacements')")
+    replacements = warehouse.scalar("SELECT current_setting('python_enable_replacements')")
+    ordered = warehouse.scalar("SELECT current_setting('preserve_insertion_order')")
+    warehouse.con.execute("SET preserve_insertion_order = false")
     try:
         yield ibis.duckdb.from_connection(warehouse.con)
     finally:
-        warehouse.con.execute(f"SET python_enable_replacements = {'true' if before else 'false'}")
+        warehouse.con.execute(f"SET python_enable_replacements = {'true' if replacements else 'false'}")
+        warehouse.con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+
+
+def _span(warehouse: Warehouse, as_of: datetime) -> tuple[datetime, datetime] | None:
+    """The earliest and latest event time a build reads (naive UTC), or None without events.
+
+    It bounds the local-time arithmetic of ``prepare_traits`` to the zone changes that matter.
+    """
+    first = warehouse.scalar("SELECT min(ts) FROM events")
+    return None if first is None else (first, as_of)
 
 
 def build_profiles(
@@ -101,9 +118,14 @@ def build_profiles(
     now: datetime | None = None,
     reset_history: bool = False,
     catalogue: Catalogue | None = None,
+    model_scores: Sequence[ModelScores] = (),
     on_progress: Progress | None = None,
 ) -> BuildReport:
-    """Compute every trait and tag for every resolved person as of ``as_of`` (default: now), keep versions."""
+    """Compute every trait and tag for every resolved person as of ``as_of`` (default: now), keep versions.
+
+    ``model_scores`` are what trained models say about each person as of the same moment (made by
+    :mod:`huaxiang.models`); they fill the catalogue's model outputs, which tags read like traits.
+    """
     started = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     moment = as_of or started
     warehouse = workspace.warehouse
@@ -125,10 +147,19 @@ def build_profiles(
         advance("traits", 0, stages)
         reads = set().union(*(t.reads for t in catalogue.traits)) if catalogue.traits else {"ts"}
         events = typed_events(backend.table("events"), backend.table(PERSONS), catalogue.fields, reads)
-        traits = compile_traits(catalogue.traits, events, context)
+        # The per-event columns are stored first (compressed on disk, free to leave memory), then aggregated:
+        # as one query the engine would hold them uncompressed in memory for every pass (~10 GB at 20M events).
+        prepared = prepare_traits(catalogue.traits, events, context, span=_span(warehouse, moment))
+        warehouse.con.execute(
+            f"CREATE OR REPLACE TABLE {_EVENTS} AS {ibis.to_sql(prepared.table, dialect='duckdb')}"
+        )
+        traits = aggregate_traits(prepared, backend.table(_EVENTS))
+        if catalogue.graph:
+            traits = with_referral_measures(traits, backend, moment, [g.name for g in catalogue.graph])
         warehouse.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {_TRAITS} AS {ibis.to_sql(traits, dialect='duckdb')}"
         )
+        attach_model_outputs(warehouse, _TRAITS, catalogue.model_outputs, model_scores)
         seconds["traits"] = time.perf_counter() - clock
         advance("tags", 1, stages)
         clock = time.perf_counter()
@@ -140,7 +171,7 @@ def build_profiles(
     advance("history", 2, stages)
     clock = time.perf_counter()
     build_id = f"{started:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
-    columns = [t.name for t in catalogue.traits] + [t.name for t in catalogue.tags]
+    columns = catalogue.columns
     counts = history.record_versions(warehouse, _SNAPSHOT, columns, build_id=build_id, as_of=moment)
     finished = started + timedelta(seconds=sum(seconds.values()) + time.perf_counter() - clock)
     record = history.Build(
@@ -153,7 +184,10 @@ def build_profiles(
         tags=[t.name for t in catalogue.tags],
         skipped=[{"what": s.what, "name": s.name, "reason": s.reason} for s in catalogue.skipped],
     )
-    warehouse.con.execute(f"DROP TABLE IF EXISTS {_TRAITS}; DROP TABLE IF EXISTS {_SNAPSHOT}")
+    record_model_versions(warehouse, build_id, model_scores)
+    warehouse.con.execute(
+        f"DROP TABLE IF EXISTS {_TRAITS}; DROP TABLE IF EXISTS {_SNAPSHOT}; DROP TABLE IF EXISTS {_EVENTS}"
+    )
     seconds["history"] = time.perf_counter() - clock
     advance("history", stages, stages)
     log.info("build %s as of %s: %d persons, %d changed", build_id, moment, counts.persons, counts.changed)

@@ -24,7 +24,9 @@ from huaxiang.errors import ConfigError, HuaxiangError, NotFoundError
 from huaxiang.expressions import ValueType
 from huaxiang.expressions.parse import _suggest
 from huaxiang.tags.definitions import DIMENSIONS, Tag, resolve_tag, tag_levels
+from huaxiang.tags.model_outputs import ModelOutputSpec
 from huaxiang.traits import EventField, Trait, event_fields, resolve_trait
+from huaxiang.traits.referral_graph import REFERRAL_TRAITS, GraphTrait
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class StandardLibrary:
     fields: dict[str, ValueType]
     traits: list[TraitSpec]
     tags: list[TagSpec]
+    model_outputs: list[ModelOutputSpec]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +59,27 @@ class Catalogue:
     tags: tuple[Tag, ...]
     fields: dict[str, EventField]
     skipped: tuple[Skipped, ...] = ()
+    model_outputs: tuple[ModelOutputSpec, ...] = ()
+    graph: tuple[GraphTrait, ...] = ()  # traits over the referral graph, computed across persons at build
 
     @property
     def names(self) -> dict[str, ValueType]:
-        """Trait and tag names with their types: the catalogue segment and tag rules are checked against."""
-        return {t.name: t.type for t in self.traits} | {t.name: t.value_type for t in self.tags}
+        """Trait, model output and tag names with their types: what segment and tag rules are checked against."""
+        traits: dict[str, ValueType] = {t.name: t.type for t in self.traits}
+        traits |= {g.name: g.type for g in self.graph}
+        return (
+            traits | {o.name: o.type for o in self.model_outputs} | {t.name: t.value_type for t in self.tags}
+        )
+
+    @property
+    def columns(self) -> list[str]:
+        """A profile's value columns in build order: traits, graph traits, model outputs, tags."""
+        return (
+            [t.name for t in self.traits]
+            + [g.name for g in self.graph]
+            + [o.name for o in self.model_outputs]
+            + [t.name for t in self.tags]
+        )
 
     def tag(self, name: str) -> Tag:
         for tag in self.tags:
@@ -93,9 +112,10 @@ def standard_library(lifecycle: LifecycleSpec) -> StandardLibrary:
     try:
         traits = TypeAdapter(list[TraitSpec]).validate_python(data["traits"])
         tags = TypeAdapter(list[TagSpec]).validate_python(data["tags"])
+        outputs = TypeAdapter(list[ModelOutputSpec]).validate_python(data.get("model_outputs", []))
     except ValidationError as error:  # a broken shipped file is a bug, said plainly
         raise HuaxiangError(f"the standard library is invalid: {error}", location=_STANDARD) from None
-    return StandardLibrary(dict(data["fields"]), traits, tags)
+    return StandardLibrary(dict(data["fields"]), traits, tags, outputs)
 
 
 def load_catalogue(config: Config) -> Catalogue:
@@ -109,11 +129,14 @@ def load_catalogue(config: Config) -> Catalogue:
             fields.setdefault(name, EventField(name, value_type, "absent"))
     skipped: list[Skipped] = []
     traits = _resolve_traits(config, library, fields, timezone, skipped)
-    tags = _resolve_tags(config, library, traits, timezone, skipped)
+    own = {t.name for t in traits}
+    graph = tuple(g for g in REFERRAL_TRAITS if g.name not in own) if config.traits.standard else ()
+    outputs = library.model_outputs if config.tags.standard else []
+    tags = _resolve_tags(config, library, traits, outputs, timezone, skipped, graph)
     tag_levels(tags)  # a cycle between tags is an error now, not at build time
     for item in skipped:
         log.warning("standard %s %s skipped: %s", item.what, item.name, item.reason)
-    return Catalogue(tuple(traits), tuple(tags), fields, tuple(skipped))
+    return Catalogue(tuple(traits), tuple(tags), fields, tuple(skipped), tuple(outputs), graph)
 
 
 def _resolve_traits(
@@ -145,11 +168,13 @@ def _resolve_tags(
     config: Config,
     library: StandardLibrary,
     traits: list[Trait],
+    outputs: list[ModelOutputSpec],
     timezone: ZoneInfo,
     skipped: list[Skipped],
+    graph: tuple[GraphTrait, ...] = (),
 ) -> list[Tag]:
     own = {spec.name for spec in config.tags.definitions}
-    trait_names = {t.name for t in traits}
+    trait_names = {t.name for t in traits} | {o.name for o in outputs} | {g.name for g in graph}
     for position, spec in enumerate(config.tags.definitions):
         if spec.name in trait_names:
             raise ConfigError(
@@ -169,6 +194,7 @@ def _resolve_tags(
     ]
     while True:  # a skipped standard tag may be read by another: repeat until nothing more drops out
         names: dict[str, ValueType] = {t.name: t.type for t in traits}
+        names |= {o.name: o.type for o in outputs} | {g.name: g.type for g in graph}
         names |= {spec.name: spec.value_type for spec, _, _ in candidates}
         tags: list[Tag] = []
         dropped = False

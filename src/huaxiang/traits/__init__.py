@@ -6,7 +6,7 @@ table expression; ``IncrementalTrait`` folds single events into a state for real
 
 from __future__ import annotations
 
-from huaxiang.traits.batch import compile_traits
+from huaxiang.traits.batch import PreparedTraits, aggregate_traits, compile_traits, prepare_traits
 from huaxiang.traits.definitions import Trait, resolve_trait, resolve_traits
 from huaxiang.traits.events import typed_events
 from huaxiang.traits.fields import BASE_FIELDS, EventField, event_fields, field_types
@@ -17,12 +17,15 @@ __all__ = [
     "EventField",
     "EventRecord",
     "IncrementalTrait",
+    "PreparedTraits",
     "Trait",
+    "aggregate_traits",
     "compile_traits",
     "evaluate_traits",
     "event_fields",
     "field_types",
     "fold",
+    "prepare_traits",
     "resolve_trait",
     "resolve_traits",
     "typed_events",

@@ -79,6 +79,9 @@ def event_fields(config: Config) -> dict[str, EventField]:
 def _field_names(spec: FieldSpec, explicit: set[str]) -> Iterator[tuple[str, ValueType, str]]:
     """The stored names of one mapped column (mirrors how ingest writes ``attributes`` and ``properties``)."""
     kind = kind_named(spec.value_kind)
+    if spec.role == "related_identifier":  # stored as a token property (another person's); derives nothing
+        yield spec.target, "string", "property"
+        return
     place = "attribute" if spec.role == "identifier" else spec.role
     if spec.role != "identifier" and spec.classification != "sensitive":
         yield spec.target, value_type_of_kind(spec.value_kind), place
