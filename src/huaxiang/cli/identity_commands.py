@@ -17,9 +17,11 @@ from huaxiang.cli.identity_view import (
     render_resolve,
 )
 from huaxiang.cli.progress import progress_bars
-from huaxiang.i18n import bilingual, current_language
+from huaxiang.i18n import Label, bilingual, current_language
 from huaxiang.identity.explain import DEFAULT_RECORDS, explain
 from huaxiang.identity.export import evaluate_resolution, export_persons
+from huaxiang.identity.match_model import RETRAIN_GROWTH
+from huaxiang.identity.matching import MatchOutcome
 from huaxiang.identity.overrides import OverrideKind, list_overrides, record_override
 from huaxiang.identity.resolve import resolve_identities
 from huaxiang.workspace import Workspace
@@ -37,15 +39,45 @@ def resolve(
     full: Annotated[
         bool, typer.Option("--full", help="Recompute every person, not only what new events reach.")
     ] = False,
+    retrain: Annotated[
+        bool,
+        typer.Option("--retrain", help="Train the matching model again (and resolve everything with it)."),
+    ] = False,
+    retrain_growth: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Train again once identify records grew by more than this share since training.",
+        ),
+    ] = RETRAIN_GROWTH,
     as_json: JsonOption = False,
 ) -> None:
     """Give every event a person id: identifier graph, probabilistic matching, stable ids. 身份解析。"""
     with Workspace.open(workspace) as ws, progress_bars(errors) as advance:
-        report = resolve_identities(ws, full=full, on_progress=advance)
+        report = resolve_identities(
+            ws, full=full, retrain=retrain, retrain_growth=retrain_growth, on_progress=advance
+        )
     if as_json:
         print_json(report.to_dict())
-    else:
-        console.print(render_resolve(report, current_language()))
+        return
+    language = current_language()
+    console.print(render_resolve(report, language))
+    if report.match.model is not None:
+        console.print(_model_line(report.match).text(language), style="dim")
+
+
+def _model_line(match: MatchOutcome) -> Label:
+    """Whether the matching model was trained in this run (and why) or reused."""
+    if match.model == "reused":
+        return Label(
+            zh=f"匹配模型：沿用（训练于 {match.model_records:,} 条身份记录）",
+            en=f"matching model: reused (trained on {match.model_records:,} identify records)",
+        )
+    reason = match.retrain_reason or Label(zh="", en="")
+    return Label(
+        zh=f"匹配模型：已在 {match.model_records:,} 条身份记录上训练（{reason.zh}）",
+        en=f"matching model: trained on {match.model_records:,} identify records ({reason.en})",
+    )
 
 
 @identity_app.command("explain")

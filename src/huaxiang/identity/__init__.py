@@ -13,6 +13,7 @@ from huaxiang.identity.probabilistic import (
     plan_matching,
 )
 from huaxiang.identity.resolve import ResolveReport, resolve_identities
+from huaxiang.identity.scoring import score_records
 from huaxiang.identity.semantic_types import MatchField, MatchSettings, SemanticType
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "plan_matching",
     "record_override",
     "resolve_identities",
+    "score_records",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass, field
-from typing import Final, get_args
+from typing import Final, Literal, get_args
 
 import duckdb
 import pyarrow as pa
@@ -19,13 +19,16 @@ import pyarrow as pa
 from huaxiang.config import MatchSemanticType, MatchSpec
 from huaxiang.errors import HuaxiangError
 from huaxiang.i18n import Label
+from huaxiang.identity.match_model import ModelDecision, StoredModel, decide_model, new_model
 from huaxiang.identity.probabilistic import match_records, plan_matching
+from huaxiang.identity.scoring import score_records
 from huaxiang.identity.semantic_types import NAME_TYPES, MatchField, MatchSettings
 from huaxiang.privacy.crypto import FieldCipher
 
 log = logging.getLogger(__name__)
 
 RECORDS: Final = "hx_match_records"
+NEW_RECORDS: Final = "hx_match_new_records"
 PAIRS: Final = "hx_new_matches"
 MIN_RECORDS: Final = 50  # fewer identify records than this cannot train a model without labels
 _AUTO_PRESENCE: Final = 0.1  # an attribute filled in fewer records than this is not matched on
@@ -33,13 +36,21 @@ _AUTO_PRESENCE: Final = 0.1  # an attribute filled in fewer records than this is
 
 @dataclass(frozen=True, slots=True)
 class MatchOutcome:
-    """What the probabilistic step did; ``pairs`` are the record pairs kept in ``hx_new_matches``."""
+    """What the probabilistic step did; ``pairs`` are the record pairs kept in ``hx_new_matches``.
+
+    ``model``: ``trained`` (``trained_model`` is to be kept with the run) or ``reused`` (scored with the model
+    trained on ``model_records`` records), None when matching did not run.
+    """
 
     records: int = 0
     pairs: int = 0
     fields: tuple[MatchField, ...] = ()
     warnings: tuple[Label, ...] = field(default=())
     skipped: Label | None = None
+    model: Literal["trained", "reused"] | None = None
+    model_records: int = 0
+    retrain_reason: Label | None = None
+    trained_model: StoredModel | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -48,6 +59,9 @@ class MatchOutcome:
             "fields": {f.column: f.semantic_type for f in self.fields},
             "warnings": [w.en for w in self.warnings],
             "skipped": self.skipped.en if self.skipped else None,
+            "model": self.model,
+            "model_records": self.model_records,
+            "retrain_reason": self.retrain_reason.en if self.retrain_reason else None,
         }
 
 
@@ -58,14 +72,43 @@ def _empty_pairs(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def match_identify_records(
-    con: duckdb.DuckDBPyConnection, cipher: FieldCipher, spec: MatchSpec, *, new_only: bool
-) -> MatchOutcome:
-    """Match every ``identify`` record; keep in ``hx_new_matches`` the pairs above the threshold.
+def plan_model(
+    con: duckdb.DuckDBPyConnection, spec: MatchSpec, *, retrain: bool, growth: float
+) -> ModelDecision | None:
+    """Decide whether this run trains the matching model or reuses the stored one; None: matching won't run.
 
+    Cheap (a count and the stored model's row), so a resolve can decide before anything else whether a
+    retraining makes the run full: a new model scores every pair again, not only the new records' pairs.
+    """
+    if not spec.enabled or spec.fields == {}:
+        return None
+    fields = _fields(con, spec)
+    placeholders = ", ".join("?" for _ in spec.event_types)
+    records = int(
+        con.execute(
+            f"SELECT count(*) FROM events WHERE type IN ({placeholders})", spec.event_types
+        ).fetchall()[0][0]
+    )
+    if not fields or records < MIN_RECORDS:
+        return None
+    return decide_model(con, fields, spec, records, retrain=retrain, growth=growth)
+
+
+def match_identify_records(
+    con: duckdb.DuckDBPyConnection,
+    cipher: FieldCipher,
+    spec: MatchSpec,
+    *,
+    new_only: bool,
+    decision: ModelDecision | None = None,
+) -> MatchOutcome:
+    """Match ``identify`` records; keep in ``hx_new_matches`` the pairs above the threshold.
+
+    ``decision`` (from :func:`plan_model`): train a model, or score with the stored one; None trains.
     ``new_only``: keep only pairs with at least one record no earlier run assigned (an incremental run), and
-    skip the step entirely when there is no such record. Needs ``hx_rules`` and ``hx_blocked`` (pairs of
-    records anchored to the same identifier are dropped: they are one person already).
+    skip the step entirely when there is no such record; with a stored model only those pairs are scored.
+    Needs ``hx_rules`` and ``hx_blocked`` (pairs of records anchored to the same identifier are dropped:
+    they are one person already).
     """
     _empty_pairs(con)
     if not spec.enabled or spec.fields == {}:
@@ -80,7 +123,7 @@ def match_identify_records(
         ).fetchall()[0][0]
         if not fresh:
             return MatchOutcome(skipped=Label(zh="没有新的身份记录", en="no new identify records"))
-    fields = _fields(con, spec)
+    fields = decision.fields if decision else _fields(con, spec)
     if not fields:
         return MatchOutcome(
             skipped=Label(
@@ -90,6 +133,7 @@ def match_identify_records(
         )
     records = stage_records(con, cipher, fields, types)
     if records < MIN_RECORDS:
+        con.execute(f"DROP TABLE IF EXISTS {RECORDS}")
         return MatchOutcome(
             records=records,
             fields=fields,
@@ -101,8 +145,26 @@ def match_identify_records(
     settings = MatchSettings(
         fields=fields, threshold=spec.threshold, max_pairs=spec.max_pairs, seed=spec.seed
     )
+    stored = decision.stored if decision else None
+    plan = plan_matching(fields, link_type="dedupe_only")
+    warnings: tuple[Label, ...] = ()
+    trained: StoredModel | None = None
     try:
-        result = match_records(con, [RECORDS], plan_matching(fields, link_type="dedupe_only"), settings)
+        if stored is None:
+            result = match_records(con, [RECORDS], plan, settings)
+            pairs = result.pairs.select(["record_id_l", "record_id_r", "match_probability", "match_weight"])
+            warnings = result.warnings
+            if decision is not None:
+                trained = new_model(decision, result.model)
+        else:
+            new_ids = None
+            if new_only:
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {NEW_RECORDS} AS SELECT r.record_id FROM {RECORDS} r "
+                    "ANTI JOIN event_persons p ON p.event_id = r.record_id"
+                )
+                new_ids = NEW_RECORDS
+            pairs = score_records(con, RECORDS, plan, stored.settings, spec.threshold, new_ids=new_ids)
     except HuaxiangError as error:
         log.warning("probabilistic matching skipped: %s", error)
         return MatchOutcome(
@@ -112,7 +174,7 @@ def match_identify_records(
         )
     finally:
         con.execute(f"DROP TABLE IF EXISTS {RECORDS}")
-    pairs = result.pairs.select(["record_id_l", "record_id_r", "match_probability", "match_weight"])
+        con.execute(f"DROP TABLE IF EXISTS {NEW_RECORDS}")
     con.register("hx_pairs_arrow", pairs)
     try:
         fresh_filter = (
@@ -142,7 +204,16 @@ def match_identify_records(
     finally:
         con.unregister("hx_pairs_arrow")
     kept = int(con.sql(f"SELECT count(*) FROM {PAIRS}").fetchall()[0][0])
-    return MatchOutcome(records=records, pairs=kept, fields=fields, warnings=result.warnings)
+    return MatchOutcome(
+        records=records,
+        pairs=kept,
+        fields=fields,
+        warnings=warnings,
+        model="trained" if stored is None else "reused",
+        model_records=stored.records if stored else (decision.records if decision else records),
+        retrain_reason=decision.reason if decision else None,
+        trained_model=trained,
+    )
 
 
 def _fields(con: duckdb.DuckDBPyConnection, spec: MatchSpec) -> tuple[MatchField, ...]:

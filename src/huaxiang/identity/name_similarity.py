@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from pypinyin import Style, lazy_pinyin
@@ -81,7 +82,10 @@ def name_keys(values: Iterable[str], *, role: NameRole = "full") -> dict[str, Na
     return {value: name_key(value, role=role) for value in values}
 
 
+@lru_cache(maxsize=1 << 16)
 def _romanise(piece: str, *, surname: bool) -> str:
+    """Pinyin of a run of characters; cached because surnames and given names repeat across many full names
+    (a million names hold a few thousand distinct given names), so most names cost a dictionary look-up."""
     syllables = lazy_pinyin(piece, style=Style.NORMAL, v_to_u=True, errors="default")
     if surname and len(piece) == 1 and piece in _SURNAME_READINGS:
         syllables = [_SURNAME_READINGS[piece]]

@@ -325,7 +325,9 @@ class MatchResult:
 
     ``pairs``: ``record_id_l``, ``record_id_r`` (with ``source_dataset_l``/``_r`` when linking),
     ``match_probability``, ``match_weight`` for pairs at or above the threshold. ``clusters``: ``record_id``
-    (with ``source_dataset``) → ``cluster_id`` for every input record.
+    (with ``source_dataset``) → ``cluster_id`` for every input record. ``model``: Splink's settings JSON with
+    the trained parameters, the prior and the prediction rules kept, to score later records without training
+    again (:func:`huaxiang.identity.scoring.score_records`).
     """
 
     pairs: pa.Table
@@ -335,6 +337,7 @@ class MatchResult:
     deterministic_recall: float
     rule_sizes: tuple[RuleSize, ...]
     warnings: tuple[Label, ...] = field(default=())
+    model: Mapping[str, Any] = field(default_factory=dict)
 
 
 def match_records(
@@ -396,6 +399,7 @@ def match_records(
             deterministic_recall=recall,
             rule_sizes=tuple(sizes),
             warnings=(*notes, *_check_parameters(parameters)),
+            model=model,
         )
     finally:
         db_api.delete_tables_created_by_splink_from_db()  # type: ignore[no-untyped-call]

@@ -6,7 +6,9 @@ the graph of identifier links plus match links and must-links; components under 
 cannot-links; shared values and anonymous events; stable ids; then one transaction writes it all.
 
 An incremental run is chosen when an earlier run exists with the same identity rules; changed rules (a new
-blocklist entry, another priority) make the next run full, since they may change any person.
+blocklist entry, another priority) make the next run full, since they may change any person. So does training
+the matching model again (asked for, or the identify records grew past a share since it was trained): a new
+model may score any pair differently. Otherwise the stored model scores only the new records' pairs.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from typing import Any, Literal
 
 import duckdb
 
+from huaxiang.errors import HuaxiangError
 from huaxiang.identity.attribution import attribute_events
 from huaxiang.identity.components import find_components
 from huaxiang.identity.evidence import conflict_entries, merge_entries, shared_entries, split_entries
 from huaxiang.identity.graph import GraphShape, build_graph, register_rules, stage_identifiers, store_labels
-from huaxiang.identity.matching import PAIRS, MatchOutcome, match_identify_records
+from huaxiang.identity.match_model import RETRAIN_GROWTH, store_model
+from huaxiang.identity.matching import PAIRS, MatchOutcome, match_identify_records, plan_model
 from huaxiang.identity.persist import write_resolution
 from huaxiang.identity.rules import blocked_tokens, identifier_kinds, rule_book
 from huaxiang.identity.schema import ensure_identity_schema
@@ -79,9 +83,19 @@ def rules_hash(workspace: Workspace) -> str:
 
 
 def resolve_identities(
-    workspace: Workspace, *, full: bool = False, on_progress: Progress | None = None
+    workspace: Workspace,
+    *,
+    full: bool = False,
+    retrain: bool = False,
+    retrain_growth: float = RETRAIN_GROWTH,
+    on_progress: Progress | None = None,
 ) -> ResolveReport:
-    """Assign every event to a person, recomputing only what new events reach unless ``full``."""
+    """Assign every event to a person, recomputing only what new events reach unless ``full``.
+
+    The matching model trained by an earlier run is reused unless ``retrain``, or the identify records have
+    grown by more than ``retrain_growth`` (a share) since it was trained; a run that trains is a full run,
+    since a new model may score any pair differently.
+    """
     progress = on_progress or (lambda stage, done, total: None)
     warehouse = workspace.warehouse
     ensure_identity_schema(warehouse)
@@ -93,9 +107,12 @@ def resolve_identities(
     previous = warehouse.rows(
         "SELECT started_at, rules_hash FROM identity_runs ORDER BY started_at DESC LIMIT 1"
     )
-    mode: Mode = "incremental" if previous and not full and previous[0][1] == digest else "full"
-    if previous and not full and mode == "full":
-        log.info("identity rules changed since the last run: resolving everything again")
+    if retrain_growth < 0:
+        raise HuaxiangError(
+            f"retrain_growth must not be negative, got {retrain_growth}",
+            location="retrain_growth",
+            hint="0.2 retrains once the identify records grew by a fifth since training",
+        )
     stages: dict[str, float] = {}
     timer = _Timer(stages, progress)
 
@@ -108,8 +125,24 @@ def resolve_identities(
     try:
         limited = register_rules(con, book, present, blocked_tokens(book, kinds, workspace.keyring, context))
         with timer("match"):
+            decision = plan_model(con, config.identity.match, retrain=retrain, growth=retrain_growth)
+            mode: Mode = "incremental" if previous and not full and previous[0][1] == digest else "full"
+            if previous and not full and mode == "full":
+                log.info("identity rules changed since the last run: resolving everything again")
+            reason = decision.reason if decision is not None else None
+            if (
+                mode == "incremental"
+                and reason is not None
+                and (retrain or _has_new_records(con, config.identity.match.event_types))
+            ):
+                log.info("matching model to be trained (%s): resolving everything again", reason.en)
+                mode = "full"
             match = match_identify_records(
-                con, workspace.cipher, config.identity.match, new_only=mode == "incremental"
+                con,
+                workspace.cipher,
+                config.identity.match,
+                new_only=mode == "incremental",
+                decision=decision,
             )
         with timer("scope"):
             scope: Scope
@@ -170,6 +203,8 @@ def resolve_identities(
                 seconds=time.perf_counter() - started_wall,
             )
             _record_run(con, report, now, digest)
+            if match.trained_model is not None:
+                store_model(con, match.trained_model, run_id=run_id, now=now)
         log.info(
             "identity %s run %s: %d events in scope, %d persons, %d merges, %d splits, %d conflicts",
             mode,
@@ -252,7 +287,20 @@ def _record_empty(
     )
     with warehouse.transaction() as con:
         _record_run(con, report, now, digest)
+        if match.trained_model is not None:
+            store_model(con, match.trained_model, run_id=run_id, now=now)
     return report
+
+
+def _has_new_records(con: duckdb.DuckDBPyConnection, types: list[str]) -> bool:
+    """Whether some record of the matched types has no person yet (else matching has nothing to do)."""
+    placeholders = ", ".join("?" for _ in types)
+    found = con.execute(
+        f"SELECT EXISTS (SELECT 1 FROM events e ANTI JOIN event_persons p ON p.event_id = e.event_id "
+        f"WHERE e.type IN ({placeholders}))",
+        types,
+    ).fetchall()[0][0]
+    return bool(found)
 
 
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:

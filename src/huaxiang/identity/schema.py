@@ -39,6 +39,14 @@ CREATE TABLE IF NOT EXISTS identity_matches (
     match_weight      DOUBLE NOT NULL,
     run_id            VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS identity_models (
+    model_id     VARCHAR NOT NULL,
+    trained_at   TIMESTAMP NOT NULL,
+    run_id       VARCHAR NOT NULL,
+    fingerprint  VARCHAR NOT NULL,  -- the matched fields and settings it was trained for
+    records      BIGINT NOT NULL,   -- identify records it was trained on (growth past a share retrains)
+    settings     JSON NOT NULL      -- Splink settings with trained m, u, prior and prediction rules
+);
 CREATE TABLE IF NOT EXISTS identity_overrides (
     override_id VARCHAR NOT NULL,
     kind        VARCHAR NOT NULL,  -- must_link | cannot_link

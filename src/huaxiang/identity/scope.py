@@ -40,62 +40,82 @@ def count_new_events(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def stage_scope(con: duckdb.DuckDBPyConnection, *, since: datetime, pairs: str) -> Scope:
-    """``hx_scope(event_id)``: new events, events of changed overrides and new pairs, and their closure."""
+    """``hx_scope(event_id)``, ``hx_scope_tokens(token)`` and ``hx_scope_persons(person_id)``: the closure.
+
+    Semi-naive: each turn expands only the events the turn before added, and a turn whose new events bring
+    no new identifier and no new person ends the closure without scanning for their events again. The new
+    events are found once (an anti join over the event log) and counted from that table.
+    """
     con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE hx_scope AS
-        WITH changed_tokens AS (
-            SELECT token_a AS token FROM identity_overrides WHERE created_at >= $since OR removed_at >= $since
-            UNION
-            SELECT token_b FROM identity_overrides WHERE created_at >= $since OR removed_at >= $since
-        )
-        SELECT e.event_id FROM events e ANTI JOIN event_persons p ON p.event_id = e.event_id
+        """
+        CREATE OR REPLACE TEMP TABLE hx_scope_changed AS
+        SELECT token_a AS token FROM identity_overrides WHERE created_at >= $since OR removed_at >= $since
         UNION
-        SELECT i.event_id FROM event_identifiers i SEMI JOIN changed_tokens c ON c.token = i.token
-        UNION
-        SELECT event_id_l FROM {pairs}
-        UNION
-        SELECT event_id_r FROM {pairs}
+        SELECT token_b FROM identity_overrides WHERE created_at >= $since OR removed_at >= $since
         """,
         {"since": since},
     )
-    new_events = count_new_events(con)
-    size = _count(con, "hx_scope")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE hx_scope_new AS "
+        "SELECT e.event_id FROM events e ANTI JOIN event_persons p ON p.event_id = e.event_id"
+    )
+    changed = (
+        "UNION SELECT i.event_id FROM event_identifiers i SEMI JOIN hx_scope_changed c ON c.token = i.token"
+        if _count(con, "hx_scope_changed")
+        else ""
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE hx_scope AS
+        SELECT event_id FROM hx_scope_new
+        UNION SELECT event_id_l FROM {pairs}
+        UNION SELECT event_id_r FROM {pairs}
+        {changed}
+        """
+    )
+    new_events = _count(con, "hx_scope_new")
+    con.execute("CREATE OR REPLACE TEMP TABLE hx_scope_delta AS SELECT event_id FROM hx_scope")
+    con.execute("CREATE OR REPLACE TEMP TABLE hx_scope_tokens (token VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE hx_scope_persons (person_id VARCHAR)")
     rounds = 0
-    while size and rounds < _MAX_ROUNDS:
+    while rounds < _MAX_ROUNDS and _count(con, "hx_scope_delta"):
         rounds += 1
         con.execute(
             """
-            CREATE OR REPLACE TEMP TABLE hx_scope_tokens AS
+            CREATE OR REPLACE TEMP TABLE hx_scope_delta_tokens AS
             SELECT DISTINCT i.token FROM event_identifiers i
-            SEMI JOIN hx_scope s ON s.event_id = i.event_id
+            SEMI JOIN hx_scope_delta d ON d.event_id = i.event_id
             ANTI JOIN hx_blocked b ON b.token = i.token
+            ANTI JOIN hx_scope_tokens t ON t.token = i.token
             """
         )
         con.execute(
             """
-            CREATE OR REPLACE TEMP TABLE hx_scope_persons AS
-            SELECT p.person_id FROM event_persons p SEMI JOIN hx_scope s ON s.event_id = p.event_id
+            CREATE OR REPLACE TEMP TABLE hx_scope_delta_persons AS
+            SELECT p.person_id FROM event_persons p SEMI JOIN hx_scope_delta d ON d.event_id = p.event_id
             UNION
-            SELECT a.person_id FROM identity_assignments a SEMI JOIN hx_scope_tokens t ON t.token = a.token
+            SELECT a.person_id FROM identity_assignments a SEMI JOIN hx_scope_delta_tokens t ON t.token = a.token
+            EXCEPT
+            SELECT person_id FROM hx_scope_persons
             """
         )
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE hx_scope_next AS
-            SELECT event_id FROM hx_scope
-            UNION
-            SELECT i.event_id FROM event_identifiers i SEMI JOIN hx_scope_tokens t ON t.token = i.token
-            UNION
-            SELECT p.event_id FROM event_persons p SEMI JOIN hx_scope_persons q ON q.person_id = p.person_id
-            """
-        )
-        grown = _count(con, "hx_scope_next")
-        con.execute("CREATE OR REPLACE TEMP TABLE hx_scope AS SELECT * FROM hx_scope_next")
-        if grown == size:
+        con.execute("INSERT INTO hx_scope_tokens SELECT token FROM hx_scope_delta_tokens")
+        con.execute("INSERT INTO hx_scope_persons SELECT person_id FROM hx_scope_delta_persons")
+        if not _count(con, "hx_scope_delta_tokens") and not _count(con, "hx_scope_delta_persons"):
             break
-        size = grown
-    persons = _count(con, "hx_scope_persons") if rounds else 0
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE hx_scope_delta AS
+            SELECT i.event_id FROM event_identifiers i SEMI JOIN hx_scope_delta_tokens t ON t.token = i.token
+            UNION
+            SELECT p.event_id FROM event_persons p SEMI JOIN hx_scope_delta_persons q ON q.person_id = p.person_id
+            EXCEPT
+            SELECT event_id FROM hx_scope
+            """
+        )
+        con.execute("INSERT INTO hx_scope SELECT event_id FROM hx_scope_delta")
+    size = _count(con, "hx_scope")
+    persons = _count(con, "hx_scope_persons")
     log.info("incremental scope: %d new events reach %d events of %d persons", new_events, size, persons)
     return Scope(new_events=new_events, events=size, persons=persons, rounds=rounds)
 
