@@ -6,14 +6,13 @@ so tests can check that clusters recover real structure.
 
 from __future__ import annotations
 
-import csv
 import shutil
-from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
 
 from huaxiang.demo import demo_sources_yaml, generate_demo_data
+from huaxiang.demo.evaluation import true_attribute
 from huaxiang.identity.resolve import resolve_identities
 from huaxiang.ingest.pipeline import ingest_all
 from huaxiang.workspace import Workspace
@@ -47,18 +46,5 @@ def demo_workspace(factory: pytest.TempPathFactory, name: str) -> Workspace:
 
 
 def true_segments(workspace: Workspace) -> dict[str, str]:
-    """person_id → the latent segment most of the person's records belong to (``truth/`` of the demo)."""
-    truth_dir = workspace.root / "data" / "truth"
-    with (truth_dir / "records.csv").open(encoding="utf-8", newline="") as handle:
-        owner = {(r["source"], r["record_key"]): r["true_id"] for r in csv.DictReader(handle)}
-    with (truth_dir / "persons.csv").open(encoding="utf-8", newline="") as handle:
-        segment = {r["true_id"]: r["segment_en"] for r in csv.DictReader(handle)}
-    votes: dict[str, Counter[str]] = defaultdict(Counter)
-    rows = workspace.warehouse.rows(
-        "SELECT p.person_id, e.source, e.record_key FROM events e JOIN event_persons p USING (event_id)"
-    )
-    for person, source, key in rows:
-        true_id = owner.get((source, key))
-        if true_id is not None:
-            votes[person][true_id] += 1
-    return {person: segment[counts.most_common(1)[0][0]] for person, counts in votes.items()}
+    """person_id → the latent segment of the true customer most of the person's records belong to."""
+    return true_attribute(workspace, workspace.root / "data" / "truth", "segment_en")

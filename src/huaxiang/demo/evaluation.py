@@ -25,19 +25,29 @@ def reference_time() -> dt.datetime:
     return to_local(NOW) - dt.timedelta(seconds=UTC_OFFSET)
 
 
-def planted_churners(workspace: Workspace, truth: Path) -> dict[str, bool]:
-    """person_id → whether the true customer most of the person's records belong to is a planted churner."""
+def true_customers(workspace: Workspace, truth: Path) -> dict[str, str]:
+    """person_id → the true customer (``true_id``) most of the person's records belong to."""
     with (truth / "records.csv").open(encoding="utf-8", newline="") as handle:
         owner = {(r["source"], r["record_key"]): r["true_id"] for r in csv.DictReader(handle)}
-    with (truth / "persons.csv").open(encoding="utf-8", newline="") as handle:
-        churner = {r["true_id"]: r["churner"] == "true" for r in csv.DictReader(handle)}
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for person, source, key in workspace.warehouse.rows(
         "SELECT p.person_id, e.source, e.record_key FROM events e JOIN event_persons p USING (event_id)"
     ):
         if (source, key) in owner:
             votes[person][owner[source, key]] += 1
-    return {person: churner[counts.most_common(1)[0][0]] for person, counts in votes.items()}
+    return {person: counts.most_common(1)[0][0] for person, counts in votes.items()}
+
+
+def true_attribute(workspace: Workspace, truth: Path, column: str) -> dict[str, str]:
+    """person_id → a column of ``truth/persons.csv`` (``churner``, ``segment_en``…) for their true customer."""
+    with (truth / "persons.csv").open(encoding="utf-8", newline="") as handle:
+        values = {r["true_id"]: r[column] for r in csv.DictReader(handle)}
+    return {person: values[true_id] for person, true_id in true_customers(workspace, truth).items()}
+
+
+def planted_churners(workspace: Workspace, truth: Path) -> dict[str, bool]:
+    """person_id → whether the person's true customer is a planted churner."""
+    return {person: value == "true" for person, value in true_attribute(workspace, truth, "churner").items()}
 
 
 def churn_auc_against_planted(workspace: Workspace, result: ChurnResult, truth: Path) -> dict[str, float]:

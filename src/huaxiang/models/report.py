@@ -172,7 +172,7 @@ def _numbers(metrics: dict[str, Any], prefix: str = "") -> list[tuple[str, float
     return found
 
 
-def churn_section(workspace: Workspace) -> ReportSection:
+def churn_section(workspace: Workspace, language: Language) -> ReportSection:
     """The newest churn model on its out-of-time validation customers, beside both baselines."""
     title = bilingual(zh="流失风险（LightGBM）", en="Churn risk (LightGBM)")
     versions = list_models(workspace.warehouse, "churn")
@@ -190,7 +190,7 @@ def churn_section(workspace: Workspace) -> ReportSection:
     }
     rows = [
         (
-            names[name].zh + " / " + names[name].en,
+            names[name].text(language),
             *(version.metrics[name][m] for m in ("roc_auc", "pr_auc", "brier", "top_decile_lift")),
         )
         for name in names
@@ -268,7 +268,7 @@ def model_report(workspace: Workspace, path: Path, *, as_of: dt.datetime, langua
     """Every section for the workspace, written to ``path``."""
     sections = [
         clv_section(workspace, as_of, language),
-        churn_section(workspace),
+        churn_section(workspace, language),
         clusters_section(workspace, language),
         cohorts_section(workspace, as_of, language),
         registry_section(workspace),
