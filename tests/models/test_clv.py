@@ -439,3 +439,24 @@ def test_expected_purchases_stay_finite_when_the_dropout_beta_is_very_concentrat
     extreme = expected_purchases_if_alive(BgNbdParams(0.243, 4.414, 7.93e6, 2.426e7, 0.0, 1), 39.0, x, T)
     assert np.all(np.isfinite(extreme))
     np.testing.assert_allclose(extreme, moderate, rtol=0.01)
+
+
+def test_a_fixed_dropout_probability_is_fitted_at_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every customer with the same dropout probability: a and b run to the bound together, p = a/(a+b) and
+    r, alpha are still estimated, and the predictions stay finite. (The bound is lowered so this population
+    reaches it for sure: where a flat likelihood stops the optimiser otherwise varies with the sample.)"""
+    from huaxiang.models import clv_bgnbd
+    from huaxiang.models.clv_simulate import simulate_bgnbd
+
+    monkeypatch.setattr(clv_bgnbd, "_LOG_BOUND", 12.0)
+    durations = np.full(20_000, 104.0)
+    summary, _ = simulate_bgnbd(r=1.5, alpha=10.0, a=2e6, b=1.8e8, durations=durations, seed=3).summary(
+        durations
+    )
+    params = clv_bgnbd.fit_bgnbd(summary)
+    assert params.b == pytest.approx(np.exp(12.0), rel=1e-6)  # at the bound
+    assert params.a / (params.a + params.b) == pytest.approx(0.011, rel=0.2)
+    assert params.r == pytest.approx(1.5, rel=0.1) and params.alpha == pytest.approx(10.0, rel=0.1)
+    forecast = clv_bgnbd.expected_purchases(params, 13.0, summary.frequency, summary.recency, summary.T)
+    alive = clv_bgnbd.probability_alive(params, summary.frequency, summary.recency, summary.T)
+    assert np.all(np.isfinite(forecast)) and np.all((alive >= 0) & (alive <= 1))

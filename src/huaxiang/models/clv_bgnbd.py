@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 FloatArray = NDArray[np.float64]
 
 _LOG_BOUND = 30.0  # parameters are optimised as logs, kept within e^±30
+_CONCENTRATED = 1e3  # a and b both above this at the bound: a fixed dropout probability, not a failed fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,22 @@ def fit_bgnbd(summary: RfmSummary) -> BgNbdParams:
         options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-10},
     )
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
-    if not np.isfinite(result.fun) or np.any(np.abs(result.x) >= _LOG_BOUND - 1e-6):
+    at_bound = np.abs(result.x) >= _LOG_BOUND - 1e-6
+    # When every customer has about the same dropout probability p, the likelihood keeps rising as a and b
+    # grow together with a/(a+b) = p: the maximum lies at the limit, the fixed-dropout model. The fit stops
+    # at the bound with p, r and alpha well determined, and every prediction has a finite limit there
+    # (see expected_purchases_if_alive), so that is a result, not a failure.
+    concentrated = bool(at_bound[2] or at_bound[3]) and min(a, b) > _CONCENTRATED
+    if concentrated:
+        at_bound[2:] = False
+        log.warning(
+            "BG/NBD: the dropout probability is the same for every customer (a=%.3g, b=%.3g at the bound; "
+            "p = a/(a+b) = %.4g): the fixed-dropout limit is used",
+            a,
+            b,
+            a / (a + b),
+        )
+    if not np.isfinite(result.fun) or np.any(at_bound):
         raise HuaxiangError(
             bilingual(zh="BG/NBD 拟合未收敛", en="the BG/NBD fit did not converge").text()
             + f" (r={r:.4g}, alpha={alpha:.4g}, a={a:.4g}, b={b:.4g}: {result.message})",
