@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -200,10 +201,13 @@ def build(
     ``models=False`` leaves the model outputs empty (NULL), e.g. to time the build alone.
     """
     moment = as_of or datetime.now(UTC).replace(tzinfo=None)
+    clock = time.perf_counter()
     scores = model_scores(workspace, moment) if models else []
-    return build_profiles(
+    scoring = time.perf_counter() - clock
+    report = build_profiles(
         workspace, as_of=moment, reset_history=reset_history, model_scores=scores, on_progress=on_progress
     )
+    return replace(report, seconds={"models": scoring, **report.seconds}) if models else report
 
 
 def fit_clusters(

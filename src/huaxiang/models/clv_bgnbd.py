@@ -119,7 +119,7 @@ def fit_bgnbd(summary: RfmSummary) -> BgNbdParams:
     concentrated = bool(at_bound[2] or at_bound[3]) and min(a, b) > _CONCENTRATED
     if concentrated:
         at_bound[2:] = False
-        log.warning(
+        log.info(
             "BG/NBD: the dropout probability is the same for every customer (a=%.3g, b=%.3g at the bound; "
             "p = a/(a+b) = %.4g): the fixed-dropout limit is used",
             a,

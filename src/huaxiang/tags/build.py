@@ -153,12 +153,15 @@ def build_profiles(
         warehouse.con.execute(
             f"CREATE OR REPLACE TABLE {_EVENTS} AS {ibis.to_sql(prepared.table, dialect='duckdb')}"
         )
-        traits = aggregate_traits(prepared, backend.table(_EVENTS))
-        if catalogue.graph:
-            traits = with_referral_measures(traits, backend, moment, [g.name for g in catalogue.graph])
-        warehouse.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_TRAITS} AS {ibis.to_sql(traits, dialect='duckdb')}"
-        )
+        try:
+            traits = aggregate_traits(prepared, backend.table(_EVENTS))
+            if catalogue.graph:
+                traits = with_referral_measures(traits, backend, moment, [g.name for g in catalogue.graph])
+            warehouse.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_TRAITS} AS {ibis.to_sql(traits, dialect='duckdb')}"
+            )
+        finally:  # a copy of event values: never left behind, not even by a failed build
+            warehouse.con.execute(f"DROP TABLE IF EXISTS {_EVENTS}")
         attach_model_outputs(warehouse, _TRAITS, catalogue.model_outputs, model_scores)
         seconds["traits"] = time.perf_counter() - clock
         advance("tags", 1, stages)
@@ -185,9 +188,7 @@ def build_profiles(
         skipped=[{"what": s.what, "name": s.name, "reason": s.reason} for s in catalogue.skipped],
     )
     record_model_versions(warehouse, build_id, model_scores)
-    warehouse.con.execute(
-        f"DROP TABLE IF EXISTS {_TRAITS}; DROP TABLE IF EXISTS {_SNAPSHOT}; DROP TABLE IF EXISTS {_EVENTS}"
-    )
+    warehouse.con.execute(f"DROP TABLE IF EXISTS {_TRAITS}; DROP TABLE IF EXISTS {_SNAPSHOT}")
     seconds["history"] = time.perf_counter() - clock
     advance("history", stages, stages)
     log.info("build %s as of %s: %d persons, %d changed", build_id, moment, counts.persons, counts.changed)
