@@ -14,32 +14,12 @@ from huaxiang.identity.schema import ensure_identity_schema
 from huaxiang.ingest import ingest_source
 from huaxiang.workspace import Workspace
 from tests.conftest import MakeWorkspace
+from tests.identity import test_resolve_matching as matching
 from tests.identity.shop import csv_text
 
-SOURCES = """\
-sources:
-  - name: members
-    format: csv
-    path: data/members*.csv
-    key: [member_id, updated]
-    event_type: identify
-    timestamp: updated
-    fields:
-      - {column: member_id, role: identifier, name: user_id}
-      - {column: card, role: identifier, name: crm_id}
-      - {column: name, role: attribute, name: full_name, kind: name}
-      - {column: birth_date, role: attribute, name: birth_date, kind: date}
-      - {column: gender, role: attribute, name: gender, kind: gender}
-      - {column: city, role: attribute, name: city}
-identity:
-  match:
-    fields: {full_name: full_name, birth_date: birth_date, gender: gender, city: city}
-    threshold: 0.95
-"""
-HEADER = ("member_id", "card", "name", "birth_date", "gender", "city", "updated")
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "秀英"]
-CITIES = ["北京市", "上海市", "广州市", "深圳市", "杭州市", "成都市", "武汉市", "南京市"]
+# The members source of the matching tests, keyed by member and update: one member may be updated on day B.
+SOURCES = matching.SOURCES.replace("key: [member_id]", "key: [member_id, updated]")
+HEADER, SURNAMES, GIVEN, CITIES = matching.HEADER, matching.SURNAMES, matching.GIVEN, matching.CITIES
 Row = tuple[str, ...]
 
 
