@@ -168,6 +168,18 @@ class Warehouse:
             raise
         self.con.execute("COMMIT")
 
+    @contextmanager
+    def settings(self, **values: bool | int | str) -> Iterator[None]:
+        """DuckDB settings for the length of a block (e.g. ``preserve_insertion_order=False``), then restored."""
+        previous = {name: self.scalar("SELECT current_setting(?)", [name]) for name in values}
+        try:
+            for name, value in values.items():
+                self.con.execute(f"SET {name} = {_setting_literal(value)}")
+            yield
+        finally:
+            for name, value in previous.items():
+                self.con.execute(f"SET {name} = {_setting_literal(value)}")
+
     def rows(
         self, sql: str, parameters: Mapping[str, Any] | list[Any] | None = None
     ) -> list[tuple[Any, ...]]:
@@ -185,3 +197,11 @@ class Warehouse:
 
     def count(self, table: str, where: str = "TRUE", parameters: Mapping[str, Any] | None = None) -> int:
         return int(self.scalar(f'SELECT count(*) FROM "{table}" WHERE {where}', parameters))
+
+
+def _setting_literal(value: bool | int | str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

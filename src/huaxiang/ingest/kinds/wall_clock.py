@@ -287,11 +287,12 @@ def sql_fast_path(column_sql: str, ctx: ValueContext, *, date_only: bool) -> str
         return general
     # The shape of nearly every export, `2024-03-01 14:05:09`, skips the capture groups: one plain match
     # and strptime cost a fraction of the general branch. Same result: strptime fails exactly where
-    # make_timestamp does, and both then leave the value to Python.
+    # make_timestamp does, and both then leave the value to Python. Whole seconds in 1900–2100 print as
+    # `YYYY-MM-DD HH:MM:SS` with a plain cast, several times cheaper than strftime and a replace.
     common = f"try_strptime({column_sql}, '%Y-%m-%d %H:%M:%S')"
     return (
         f"CASE WHEN regexp_full_match({column_sql}, {sql_string(_COMMON_SHAPE)}) "
-        f"THEN {_sql_text(f'list_transform([{common}], lambda t: {local_utc})[1]')} ELSE {general} END"
+        f"THEN CAST(list_transform([{common}], lambda t: {local_utc})[1] AS VARCHAR) ELSE {general} END"
     )
 
 
