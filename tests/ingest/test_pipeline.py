@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+import pytest
 from openpyxl import Workbook
 
-from huaxiang.ingest import IngestResult, ingest_all, ingest_source, list_quarantine, retry_quarantine
+from huaxiang.ingest import (
+    IngestResult,
+    ingest_all,
+    ingest_source,
+    list_quarantine,
+    pipeline,
+    retry_quarantine,
+)
+from huaxiang.ingest.kinds import ValueContext, kind_named
 from huaxiang.privacy.crypto import token
 from huaxiang.workspace import Workspace
 from tests.conftest import MakeWorkspace
@@ -290,3 +303,60 @@ def test_quarantine_show_masks_by_role_and_is_audited(make_workspace: MakeWorksp
     assert "身份证号" not in as_analyst.raw  # sensitive: hidden from analysts
     assert as_analyst.raw["手机号"] != "13700001111" and as_analyst.raw["手机号"] is not None
     assert workspace.warehouse.count("audit_log", "action = 'read_quarantine'") == 1
+
+
+ORDERS_YAML = """\
+sources:
+  - name: orders
+    format: csv
+    path: data/orders.csv
+    key: [order_id]
+    event_type: purchase
+    timestamp: paid_at
+    fields:
+      - {column: order_id, role: property, required: true}
+      - {column: phone, role: identifier}
+      - {column: amount, role: property, kind: amount, on_invalid: quarantine}
+      - {column: gender, role: property, kind: gender}
+      - {column: store, role: property}
+"""
+
+
+def test_repetitive_fields_are_normalised_by_value_with_the_same_outcome(
+    make_workspace: MakeWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A field whose values repeat is normalised once per distinct value and joined back; the events,
+    flags and quarantine reasons are exactly those of normalising every row."""
+    amounts = ["¥1,299.00", "89.5元", "一百元", "-", "abc", "12"]  # SQL fast path, Python, blank, invalid
+    genders = ["男", "F", "9", "", "女士"]
+    times = ["2024-03-01 10:00:00", "2024/3/1 9:05", "20240301120000", "昨天"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["order_id", "phone", "amount", "gender", "store", "paid_at"])
+    for i in range(600):
+        phone = f"138{i:08d}" if i % 7 else f"+86 139 {i:04d} {i:04d}"
+        writer.writerow([f"O{i}", phone, amounts[i % 6], genders[i % 5], f"S{i % 3}", times[i % 4]])
+    files = {"data/orders.csv": buffer.getvalue().encode()}
+
+    def outcome(workspace: Workspace) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        [result] = ingest(workspace)
+        assert_invariant(result)
+        events = workspace.warehouse.rows(
+            "SELECT record_key, ts, properties::VARCHAR, flags FROM events ORDER BY record_key"
+        )
+        reasons = workspace.warehouse.rows("SELECT record_key, reasons FROM quarantine ORDER BY record_key")
+        return events, reasons
+
+    by_value = outcome(make_workspace(ORDERS_YAML, files, name="by-value"))
+    monkeypatch.setattr(pipeline, "REPETITION_FACTOR", 10**9)  # no field counts as repetitive
+    by_row = outcome(make_workspace(ORDERS_YAML, files, name="by-row"))
+    assert by_value == by_row
+    assert len(by_value[0]) > 100 and len(by_value[1]) > 100  # both accepted and quarantined records
+
+    con = duckdb.connect()
+    con.register("raw_input", pa_csv.read_csv(io.BytesIO(files["data/orders.csv"])))
+    spec = make_workspace(ORDERS_YAML, files, name="spec").config.source("orders")
+    columns = [pipeline._Column(i, f, kind_named(f.value_kind)) for i, f in enumerate(spec.fields)]
+    monkeypatch.setattr(pipeline, "REPETITION_FACTOR", 10)
+    chosen = pipeline._repetitive(con, columns, ValueContext(timezone="Asia/Shanghai", region="CN"))
+    assert {spec.fields[i].column for i in chosen} == {"amount", "gender", "store"}

@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 FUTURE_TOLERANCE_HOURS = 24
+REPETITION_SAMPLE = 100_000
+"""Rows at the start of a batch on which a field's repetitiveness is judged."""
+REPETITION_FACTOR = 10
+"""A field whose sample holds at most one distinct value per this many rows is normalised by value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,15 +215,22 @@ def _run_batch(
         else None
     )
     con.register("raw_input", batch.table)
+    by_value: set[int] = set()
     try:
         columns = [*fields, *([time_column] if time_column else [])]
-        _stage(con, spec, columns, ctx, pad_parameters(workspace.keyring) if not spec.key else {})
+        by_value = _repetitive(con, columns, ctx)
+        _stage(con, spec, columns, ctx, by_value, pad_parameters(workspace.keyring) if not spec.key else {})
         progress(f"{spec.name}: normalise", 0, len(columns))
-        _normalise(con, columns, ctx, lambda done: progress(f"{spec.name}: normalise", done, len(columns)))
+        _normalise(
+            con, columns, ctx, by_value, lambda done: progress(f"{spec.name}: normalise", done, len(columns))
+        )
         _validate(con, spec, fields, time_column, received_at)
         con.execute("DROP VIEW normalised")
         for column in columns:
-            con.unregister(f"map_{column.index}")
+            if column.index in by_value:
+                con.execute(f"DROP TABLE map_{column.index}")
+            else:
+                con.unregister(f"map_{column.index}")
         if watermark is not None and spec.format != "sql":
             con.execute("DELETE FROM checked WHERE ts IS NOT NULL AND ts <= ?::TIMESTAMP", [watermark])
         counts = _split(con, spec, fields)
@@ -267,7 +278,7 @@ def _run_batch(
     finally:
         con.unregister("raw_input")
         con.execute("DROP VIEW IF EXISTS normalised")
-        for name in ("staged", "checked", "accepted_new", "clashes"):
+        for name in ("staged", "checked", "accepted_new", "clashes", *(f"map_{i}" for i in by_value)):
             _drop_temporary(con, name)
     reasons = Counter[str]()
     for reason_list in quarantine_rows.column("reasons").to_pylist():
@@ -302,6 +313,22 @@ def _fast_path(column: _Column, ctx: ValueContext) -> str | None:
     return None if column.kind.derived_fields else column.kind.sql_fast_path(column.raw, ctx)
 
 
+def _repetitive(con: Any, columns: Sequence[_Column], ctx: ValueContext) -> set[int]:
+    """Fields whose values repeat a lot (prices, stores, categories), judged on the batch's first rows.
+
+    Their fast path runs once per distinct value and is joined back, instead of once per row: a price
+    column of a million orders holds a few thousand amounts.
+    """
+    candidates = [c for c in columns if _fast_path(c, ctx)]
+    if not candidates:
+        return set()
+    counts = ", ".join(f"count(DISTINCT {quote(c.spec.column)})" for c in candidates)
+    rows, *distinct = con.execute(
+        f"SELECT count(*), {counts} FROM (SELECT * FROM raw_input LIMIT {REPETITION_SAMPLE})"
+    ).fetchone()
+    return {c.index for c, n in zip(candidates, distinct, strict=True) if n * REPETITION_FACTOR <= rows}
+
+
 def _mapped(expression: str, value_map: dict[str, str]) -> str:
     """A source's own codes replaced before normalisation (e.g. ``{"1": 男, "0": 女}``)."""
     if not value_map:
@@ -311,9 +338,15 @@ def _mapped(expression: str, value_map: dict[str, str]) -> str:
 
 
 def _stage(
-    con: Any, spec: SourceSpec, columns: Sequence[_Column], ctx: ValueContext, parameters: dict[str, bytes]
+    con: Any,
+    spec: SourceSpec,
+    columns: Sequence[_Column],
+    ctx: ValueContext,
+    by_value: set[int],
+    parameters: dict[str, bytes],
 ) -> None:
-    """One pass over the input: trimmed text of every mapped column (empty → NULL) and its SQL fast path."""
+    """One pass over the input: trimmed text of every mapped column (empty → NULL) and its SQL fast path
+    (except for fields normalised by distinct value)."""
 
     def trimmed(column: str) -> str:
         return f"NULLIF(trim({quote(column)}), '')"
@@ -328,18 +361,33 @@ def _stage(
         # Keyed: rows may hold personal data, and a plain hash of known columns could be reversed by guessing.
         selects.append(f"{token_sql(literal(spec.name), f'concat_ws(chr(31), {content})')} AS content_hash")
     inner = f"SELECT {', '.join(selects)} FROM raw_input"
-    fast = [f"({expr}) AS f{c.index}" for c in columns if (expr := _fast_path(c, ctx))]
+    fast = [
+        f"({expr}) AS f{c.index}" for c in columns if c.index not in by_value and (expr := _fast_path(c, ctx))
+    ]
     outer = ", ".join(["*", *fast])
     con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {outer} FROM ({inner})", parameters)
 
 
 def _normalise(
-    con: Any, columns: Sequence[_Column], ctx: ValueContext, progress: Callable[[int], None]
+    con: Any,
+    columns: Sequence[_Column],
+    ctx: ValueContext,
+    by_value: set[int],
+    progress: Callable[[int], None],
 ) -> None:
     """Typed value, error and derived outputs of every field: the fast path, else Python on distinct leftovers."""
     selects = ["s.*"]
     joins = []
     for position, column in enumerate(columns):
+        if column.index in by_value:
+            name = _value_table(con, column, ctx)
+            selects.append(
+                f"TRY_CAST({name}.value AS {column.kind.sql_type}) AS {column.value}, "
+                f"{name}.error AS {column.error}, coalesce({name}.blank, false) AS {column.blank}"
+            )
+            joins.append(f"LEFT JOIN {name} ON {name}.raw = s.{column.raw}")
+            progress(position + 1)
+            continue
         fast = _fast_path(column, ctx)
         pending = f"{column.raw} IS NOT NULL" + (f" AND f{column.index} IS NULL" if fast else "")
         distinct = [
@@ -366,6 +414,28 @@ def _normalise(
         # A view: its joins run once, inside the statement that builds `checked`.
         f"CREATE OR REPLACE TEMP VIEW normalised AS SELECT {', '.join(selects)} FROM staged s {' '.join(joins)}"
     )
+
+
+def _value_table(con: Any, column: _Column, ctx: ValueContext) -> str:
+    """A table of the field's distinct values: the fast path's result, else the Python normaliser's.
+
+    Only kinds without derived outputs have a fast path, so value, error and blank are the whole result.
+    """
+    name = f"map_{column.index}"
+    fast = column.kind.sql_fast_path("raw", ctx)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT raw, {fast} AS value, NULL::VARCHAR AS error, "
+        f"false AS blank FROM (SELECT DISTINCT {column.raw} AS raw FROM staged WHERE {column.raw} IS NOT NULL)"
+    )
+    leftovers = [r[0] for r in con.execute(f"SELECT raw FROM {name} WHERE value IS NULL").fetchall()]
+    if leftovers:
+        con.register("leftovers", _normalise_values(column, leftovers, ctx))
+        con.execute(
+            f"UPDATE {name} SET value = l.value, error = l.error, blank = l.blank "
+            f"FROM leftovers l WHERE {name}.raw = l.raw"
+        )
+        con.unregister("leftovers")
+    return name
 
 
 def _normalise_values(column: _Column, distinct: Sequence[str], ctx: ValueContext) -> pa.Table:
