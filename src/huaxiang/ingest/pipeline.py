@@ -235,7 +235,9 @@ def _run_batch(
             con.execute("DELETE FROM checked WHERE ts IS NOT NULL AND ts <= ?::TIMESTAMP", [watermark])
         counts = _split(con, spec, fields)
         progress(f"{spec.name}: write", 0, 1)
-        quarantine_rows = _quarantine_rows(con, workspace.cipher, spec, batch, fields, received_at, batch_id)
+        quarantine_rows = _quarantine_rows(
+            con, workspace.cipher, spec, batch, fields, received_at, batch_id, counts["quarantined"]
+        )
         new_watermark = _new_watermark(con, spec, batch, watermark)
         with workspace.warehouse.transaction():
             counts["suppressed"] = _write_events(con, workspace, spec, fields, batch_id, received_at)
@@ -745,14 +747,22 @@ def _quarantine_rows(
     fields: Sequence[_Column],
     received_at: datetime,
     batch_id: str,
+    quarantined: int,
 ) -> pa.Table:
-    """Quarantined records with their file, line, key, every reason and the raw record (encrypted)."""
-    rows = con.execute(
-        "SELECT _file, _row, record_key, event_id, to_json(reasons)::VARCHAR, "
-        "(SELECT to_json(r) FROM (SELECT * EXCLUDE (_file, _row, _parse_error) FROM raw_input "
-        " WHERE raw_input._file = c._file AND raw_input._row = c._row) r) "
-        "FROM checked c WHERE len(reasons) > 0 ORDER BY _file, _row"
-    ).fetchall()
+    """Quarantined records with their file, line, key, every reason and the raw record (encrypted).
+
+    The raw records are looked up only when there are some: the lookup joins the whole input.
+    """
+    rows = (
+        con.execute(
+            "SELECT _file, _row, record_key, event_id, to_json(reasons)::VARCHAR, "
+            "(SELECT to_json(r) FROM (SELECT * EXCLUDE (_file, _row, _parse_error) FROM raw_input "
+            " WHERE raw_input._file = c._file AND raw_input._row = c._row) r) "
+            "FROM checked c WHERE len(reasons) > 0 ORDER BY _file, _row"
+        ).fetchall()
+        if quarantined
+        else []
+    )
     lines = _line_numbers(spec, batch, rows)
     columns: dict[str, list[Any]] = {
         "quarantine_id": [],
