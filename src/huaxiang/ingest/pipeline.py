@@ -824,12 +824,21 @@ def _new_watermark(con: Any, spec: SourceSpec, batch: SourceBatch, previous: str
 
 
 def _write_stats(con: Any, spec: SourceSpec, fields: Sequence[_Column], batch_id: str) -> None:
-    """Per-field completeness, validity and distinctness of this batch, for the quality report."""
-    for c in fields:
-        con.execute(
-            f"INSERT INTO field_stats SELECT ?, ?, ?, ?, ?, ?, ?, count(*), "
-            f"count(*) FILTER (WHERE {c.present} AND NOT {c.blank}), count({c.value}), "
-            f"approx_count_distinct({c.value}) FROM checked",
+    """Per-field completeness, validity and distinctness of this batch, for the quality report.
+
+    One pass over the batch computes every field's counts.
+    """
+    if not fields:
+        return
+    measures = ", ".join(
+        f"count(*) FILTER (WHERE {c.present} AND NOT {c.blank}), count({c.value}), "
+        f"approx_count_distinct({c.value})"
+        for c in fields
+    )
+    records, *counts = con.execute(f"SELECT count(*), {measures} FROM checked").fetchone()
+    con.executemany(
+        "INSERT INTO field_stats VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
             [
                 batch_id,
                 spec.name,
@@ -838,8 +847,12 @@ def _write_stats(con: Any, spec: SourceSpec, fields: Sequence[_Column], batch_id
                 c.spec.role,
                 c.kind.name,
                 c.spec.classification,
-            ],
-        )
+                records,
+                *counts[3 * position : 3 * position + 3],
+            ]
+            for position, c in enumerate(fields)
+        ],
+    )
 
 
 def _resolve_retried(con: Any, readmit: dict[str, str], batch_id: str) -> None:
