@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from huaxiang.models.text import SentimentModel, TextInputError, train_sentiment
+from huaxiang.models.text.sentiment import train_language_model
 
 from .conftest import ZH_SAMPLE_SEED, ZH_SAMPLE_SIZE, sample_reviews
 
@@ -126,3 +127,17 @@ def test_training_without_a_language_trains_each_language_that_has_enough_labels
     english = ["great product, works well", "awful, broke at once"] * 10
     model = train_sentiment([*chinese.texts, *english], [*chinese.labels, *[1, 0] * 10])
     assert model.languages == ("en", "zh")
+
+
+def test_sample_weights_decide_between_conflicting_labels() -> None:
+    clear = ["great product, works well", "awful, broke at once"] * 10
+    neutral = "it arrived on tuesday"
+    texts = [*clear, *[neutral] * 20]
+    labels = np.array([1, 0] * 10 + [1] * 10 + [0] * 10)
+    for favoured in (1, 0):
+        heavy, light = (5.0, 0.2) if favoured == 1 else (0.2, 5.0)
+        weights = np.array([1.0] * 20 + [heavy] * 10 + [light] * 10)
+        model = train_language_model(texts, labels, "en", source="test", sample_weight=weights)
+        assert (model.probabilities([neutral])[0] > 0.5) == (favoured == 1)
+    with pytest.raises(TextInputError, match="weights"):
+        train_language_model(texts, labels, "en", source="test", sample_weight=np.ones(3))

@@ -5,10 +5,14 @@ first use (about half a minute) and cached; the cache key hashes the training te
 version and the versions of the libraries that shape the features, so an upgrade retrains instead of
 loading a model that no longer matches its tokeniser.
 
-English: no installable package ships labelled English reviews, so the model ships as weights
-(``en_sentiment.json.gz`` beside this file), trained by ``benchmarks/text_sentiment.py
---write-english-model`` on the VADER package's human-rated Amazon review sentences (the
-``amazon_snippets_dev.csv`` split of the project's shared data); rerunning that command reproduces it.
+English: VADER's human-rated sentences ship only in the *source* distribution of vaderSentiment 3.3.2
+(the wheel that installs lacks them), so the model ships as weights
+(``en_sentiment.json.gz`` beside this file, about 1 MB). ``python -m benchmarks.text_sentiment
+--write-english-model PATH`` downloads that sdist with pip, checks its SHA-256, and trains on its
+human-rated movie-review, tweet and editorial sentences (``vader_corpus.py``) plus the Amazon review
+sentences of the project's shared data (``amazon_snippets_dev.csv``), each domain an equal share;
+rerunning it reproduces the file. Several domains rather than one, because the model is judged on
+texts from a domain it never saw.
 """
 
 from __future__ import annotations
