@@ -5,15 +5,17 @@ Expected values are worked out by hand from tests/traits/shop.py (RFM: two buyer
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from huaxiang.backends.duckdb import Warehouse
 from huaxiang.errors import HuaxiangError, NotFoundError
 from huaxiang.privacy.access import local_owner
 from huaxiang.tags import history
 from huaxiang.tags.build import build_profiles, parse_as_of
+from huaxiang.tags.history import VersionCounts, record_versions
 from huaxiang.tags.profiles import find_person, profile_card
 from huaxiang.tags.reports import changes_since, tag_distribution
 from huaxiang.workspace import Workspace
@@ -199,3 +201,21 @@ def test_as_of_dates_mean_the_end_of_that_day_in_the_workspace_zone() -> None:
     assert parse_as_of("2024-03-31T08:00+00:00", zone) == datetime(2024, 3, 31, 8, 0)
     with pytest.raises(HuaxiangError):
         parse_as_of("last tuesday", zone)
+
+
+def test_a_double_that_differs_only_in_its_last_bits_is_not_a_change() -> None:
+    """Parallel sums add in no fixed order: 0.1 + 0.2 against 0.3 must not make a new version."""
+    warehouse = Warehouse(None)
+    first = datetime(2024, 3, 1)
+
+    def build(value: str, build_id: str, as_of: datetime) -> VersionCounts:
+        warehouse.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE snap AS SELECT * FROM (VALUES ('p1', {value}, 2)) t(person_id, spend, n)"
+        )
+        return record_versions(warehouse, "snap", ["spend", "n"], build_id=build_id, as_of=as_of)
+
+    build("0.1::DOUBLE + 0.2::DOUBLE", "b1", first)
+    unchanged = build("0.3::DOUBLE", "b2", first + timedelta(days=1))
+    changed = build("0.3001::DOUBLE", "b3", first + timedelta(days=2))
+    assert (unchanged.changed, changed.changed) == (0, 1)
+    assert warehouse.scalar("SELECT count(*) FROM profile_versions") == 2

@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 PERSONS = "event_persons"
 _TRAITS = "build_traits"
-_EVENTS = "build_events"  # the build's per-event columns; a table of the warehouse only during a build
+_AGGREGATE = "build_aggregate"  # a view: the trait query, read once into the trait table
+_EVENTS = "build_events"  # the build's per-event columns; a temporary table, only during a build
 _SNAPSHOT = "build_snapshot"
 
 
@@ -147,22 +148,26 @@ def build_profiles(
         advance("traits", 0, stages)
         reads = set().union(*(t.reads for t in catalogue.traits)) if catalogue.traits else {"ts"}
         events = typed_events(backend.table("events"), backend.table(PERSONS), catalogue.fields, reads)
-        # The per-event columns are stored first (compressed on disk, free to leave memory), then aggregated:
-        # as one query the engine would hold them uncompressed in memory for every pass (~10 GB at 20M events).
+        # The per-event columns are stored first, then read by every pass of the aggregation. A temporary table
+        # (uncompressed, spilled to the temp directory beyond the memory limit) rather than a table of the
+        # file: compressing sixty-odd columns on write and decompressing them on each pass cost more than the
+        # whole aggregation saved (1M persons, 20M events: build 76 s and 147 s of CPU against 87 s and 170 s;
+        # peak memory 13.5 GB against 10.5 GB).
         prepared = prepare_traits(catalogue.traits, events, context, span=_span(warehouse, moment))
         warehouse.con.execute(
-            f"CREATE OR REPLACE TABLE {_EVENTS} AS {ibis.to_sql(prepared.table, dialect='duckdb')}"
+            f"CREATE OR REPLACE TEMP TABLE {_EVENTS} AS {ibis.to_sql(prepared.table, dialect='duckdb')}"
         )
         try:
             traits = aggregate_traits(prepared, backend.table(_EVENTS))
             if catalogue.graph:
                 traits = with_referral_measures(traits, backend, moment, [g.name for g in catalogue.graph])
+            # One write of the trait table: the aggregation, graph measures and model outputs in one statement.
             warehouse.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {_TRAITS} AS {ibis.to_sql(traits, dialect='duckdb')}"
+                f"CREATE OR REPLACE TEMP VIEW {_AGGREGATE} AS {ibis.to_sql(traits, dialect='duckdb')}"
             )
+            attach_model_outputs(warehouse, _TRAITS, catalogue.model_outputs, model_scores, base=_AGGREGATE)
         finally:  # a copy of event values: never left behind, not even by a failed build
-            warehouse.con.execute(f"DROP TABLE IF EXISTS {_EVENTS}")
-        attach_model_outputs(warehouse, _TRAITS, catalogue.model_outputs, model_scores)
+            warehouse.con.execute(f"DROP VIEW IF EXISTS {_AGGREGATE}; DROP TABLE IF EXISTS {_EVENTS}")
         seconds["traits"] = time.perf_counter() - clock
         advance("tags", 1, stages)
         clock = time.perf_counter()

@@ -20,12 +20,46 @@ from huaxiang.expressions import EvaluationContext, evaluate, holds
 from huaxiang.expressions.ibis_compiler import IBIS_TYPES, to_ibis
 from huaxiang.tags.definitions import RFM_GROUPS, Quantile, Rfm, Tag, tag_levels
 
+_KEY = "person_id"
 _LITERAL_TYPES: dict[str, dt.DataType] = {"string": dt.string, "number": dt.float64, "boolean": dt.boolean}
 
 
 def compile_tags(tags: Sequence[Tag], profiles: ir.Table, context: EvaluationContext) -> ir.Table:
-    """``profiles`` (one row per person, a column per trait) with a column added per tag."""
+    """``profiles`` (one row per person, keyed by ``person_id``, a column per trait) with a column added per tag.
+
+    Statistic tags (and the tags they read) are computed first over a narrow table, the key and the traits
+    they read, and joined back by person; every other tag is then a plain projection of the joined table,
+    one per level. A window function carries every column of its input through its sort: over the whole
+    profile (a hundred and more traits and tags, lists among them) the five quantile windows of the standard
+    library cost ten times what they cost over the few columns they read (DuckDB, 200k persons: 2.8 s
+    against 0.25 s).
+    """
+    by_name = {tag.name: tag for tag in tags}
+    population = _closure([tag for tag in tags if tag.statistic], by_name)
     table = profiles
+    if population:
+        reads = set().union(*(tag.reads for tag in population)) & set(profiles.columns)
+        scored = _levels(population, profiles.select(_KEY, *sorted(reads)), context)
+        table = profiles.join(scored.select(_KEY, *[tag.name for tag in population]), _KEY)
+    done = {tag.name for tag in population}
+    table = _levels([tag for tag in tags if tag.name not in done], table, context)
+    return table.select(*profiles.columns, *[tag.name for level in tag_levels(tags) for tag in level])
+
+
+def _closure(roots: Sequence[Tag], by_name: Mapping[str, Tag]) -> list[Tag]:
+    """``roots`` and every tag they read, directly or through other tags."""
+    found: dict[str, Tag] = {}
+    pending = list(roots)
+    while pending:
+        tag = pending.pop()
+        if tag.name not in found:
+            found[tag.name] = tag
+            pending += [by_name[name] for name in tag.reads if name in by_name]
+    return list(found.values())
+
+
+def _levels(tags: Sequence[Tag], table: ir.Table, context: EvaluationContext) -> ir.Table:
+    """``table`` with ``tags`` added, one projection per dependency level."""
     for level in tag_levels(tags):
         table = table.mutate(**{tag.name: _value(tag, table, context) for tag in level})
     return table

@@ -69,9 +69,18 @@ def attach_model_outputs(
     traits_table: str,
     outputs: Sequence[ModelOutputSpec],
     scores: Sequence[ModelScores],
+    *,
+    base: str | None = None,
 ) -> None:
-    """Replace ``traits_table`` with itself plus a column per declared output (NULL where no model scored)."""
+    """Replace ``traits_table`` with ``base`` (default: itself) plus a column per declared output (NULL where
+    no model scored).
+
+    A build passes the view of its aggregation as ``base``, so the trait table is written once, outputs
+    included, instead of written and then copied whole to add them.
+    """
     if not outputs:
+        if base is not None:
+            warehouse.con.execute(f"CREATE OR REPLACE TEMP TABLE {traits_table} AS SELECT * FROM {base}")
         return
     declared = {o.name: o for o in outputs}
     selects = []
@@ -94,7 +103,7 @@ def attach_model_outputs(
     try:
         warehouse.con.execute(
             f"CREATE OR REPLACE TEMP TABLE {traits_table} AS "
-            f"SELECT t.*, {', '.join(selects)} FROM {traits_table} t {' '.join(joins)}"
+            f"SELECT t.*, {', '.join(selects)} FROM {base or traits_table} t {' '.join(joins)}"
         )
     finally:
         for position in range(len(scores)):
