@@ -142,59 +142,68 @@ def build_profiles(
     if reset_history:
         history.reset_history(warehouse)
     history.ensure_schema(warehouse)
-    stages = 3
-    with ibis_backend(warehouse) as backend:
-        clock = time.perf_counter()
-        advance("traits", 0, stages)
-        reads = set().union(*(t.reads for t in catalogue.traits)) if catalogue.traits else {"ts"}
-        events = typed_events(backend.table("events"), backend.table(PERSONS), catalogue.fields, reads)
-        # The per-event columns are stored first, then read by every pass of the aggregation. A temporary table
-        # (uncompressed, spilled to the temp directory beyond the memory limit) rather than a table of the
-        # file: compressing sixty-odd columns on write and decompressing them on each pass cost more than the
-        # whole aggregation saved (1M persons, 20M events: build 76 s and 147 s of CPU against 87 s and 170 s;
-        # peak memory 13.5 GB against 10.5 GB).
-        prepared = prepare_traits(catalogue.traits, events, context, span=_span(warehouse, moment))
-        warehouse.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_EVENTS} AS {ibis.to_sql(prepared.table, dialect='duckdb')}"
-        )
-        try:
-            traits = aggregate_traits(prepared, backend.table(_EVENTS))
-            if catalogue.graph:
-                traits = with_referral_measures(traits, backend, moment, [g.name for g in catalogue.graph])
-            # One write of the trait table: the aggregation, graph measures and model outputs in one statement.
+    # Rows of the build's tables have no meaningful order (every read names its key or sort): without the
+    # guarantee DuckDB writes them in parallel, the history table included.
+    with warehouse.settings(preserve_insertion_order=False):
+        stages = 3
+        with ibis_backend(warehouse) as backend:
+            clock = time.perf_counter()
+            advance("traits", 0, stages)
+            reads = set().union(*(t.reads for t in catalogue.traits)) if catalogue.traits else {"ts"}
+            events = typed_events(backend.table("events"), backend.table(PERSONS), catalogue.fields, reads)
+            # The per-event columns are stored first, then read by every pass of the aggregation. A temporary table
+            # (uncompressed, spilled to the temp directory beyond the memory limit) rather than a table of the
+            # file: compressing sixty-odd columns on write and decompressing them on each pass cost more than the
+            # whole aggregation saved (1M persons, 20M events: build 76 s and 147 s of CPU against 87 s and 170 s;
+            # peak memory 13.5 GB against 10.5 GB).
+            prepared = prepare_traits(catalogue.traits, events, context, span=_span(warehouse, moment))
             warehouse.con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {_AGGREGATE} AS {ibis.to_sql(traits, dialect='duckdb')}"
+                f"CREATE OR REPLACE TEMP TABLE {_EVENTS} AS {ibis.to_sql(prepared.table, dialect='duckdb')}"
             )
-            attach_model_outputs(warehouse, _TRAITS, catalogue.model_outputs, model_scores, base=_AGGREGATE)
-        finally:  # a copy of event values: never left behind, not even by a failed build
-            warehouse.con.execute(f"DROP VIEW IF EXISTS {_AGGREGATE}; DROP TABLE IF EXISTS {_EVENTS}")
-        seconds["traits"] = time.perf_counter() - clock
-        advance("tags", 1, stages)
+            try:
+                traits = aggregate_traits(prepared, backend.table(_EVENTS))
+                if catalogue.graph:
+                    traits = with_referral_measures(
+                        traits, backend, moment, [g.name for g in catalogue.graph]
+                    )
+                # One write of the trait table: the aggregation, graph measures and model outputs in one statement.
+                warehouse.con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {_AGGREGATE} AS {ibis.to_sql(traits, dialect='duckdb')}"
+                )
+                attach_model_outputs(
+                    warehouse, _TRAITS, catalogue.model_outputs, model_scores, base=_AGGREGATE
+                )
+            finally:  # a copy of event values: never left behind, not even by a failed build
+                warehouse.con.execute(f"DROP VIEW IF EXISTS {_AGGREGATE}; DROP TABLE IF EXISTS {_EVENTS}")
+            seconds["traits"] = time.perf_counter() - clock
+            advance("tags", 1, stages)
+            clock = time.perf_counter()
+            profiles = compile_tags(catalogue.tags, backend.table(_TRAITS), context)
+            warehouse.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {_SNAPSHOT} AS {ibis.to_sql(profiles, dialect='duckdb')}"
+            )
+            seconds["tags"] = time.perf_counter() - clock
+        advance("history", 2, stages)
         clock = time.perf_counter()
-        profiles = compile_tags(catalogue.tags, backend.table(_TRAITS), context)
-        warehouse.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {_SNAPSHOT} AS {ibis.to_sql(profiles, dialect='duckdb')}"
+        build_id = f"{started:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
+        columns = catalogue.columns
+        counts = history.record_versions(warehouse, _SNAPSHOT, columns, build_id=build_id, as_of=moment)
+        finished = started + timedelta(seconds=sum(seconds.values()) + time.perf_counter() - clock)
+        record = history.Build(
+            build_id, moment, started, finished, counts.persons, counts.changed, counts.removed
         )
-        seconds["tags"] = time.perf_counter() - clock
-    advance("history", 2, stages)
-    clock = time.perf_counter()
-    build_id = f"{started:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
-    columns = catalogue.columns
-    counts = history.record_versions(warehouse, _SNAPSHOT, columns, build_id=build_id, as_of=moment)
-    finished = started + timedelta(seconds=sum(seconds.values()) + time.perf_counter() - clock)
-    record = history.Build(
-        build_id, moment, started, finished, counts.persons, counts.changed, counts.removed
-    )
-    history.record_build(
-        warehouse,
-        record,
-        traits=[t.name for t in catalogue.traits],
-        tags=[t.name for t in catalogue.tags],
-        skipped=[{"what": s.what, "name": s.name, "reason": s.reason} for s in catalogue.skipped],
-    )
-    record_model_versions(warehouse, build_id, model_scores)
-    warehouse.con.execute(f"DROP TABLE IF EXISTS {_TRAITS}; DROP TABLE IF EXISTS {_SNAPSHOT}")
-    seconds["history"] = time.perf_counter() - clock
-    advance("history", stages, stages)
-    log.info("build %s as of %s: %d persons, %d changed", build_id, moment, counts.persons, counts.changed)
+        history.record_build(
+            warehouse,
+            record,
+            traits=[t.name for t in catalogue.traits],
+            tags=[t.name for t in catalogue.tags],
+            skipped=[{"what": s.what, "name": s.name, "reason": s.reason} for s in catalogue.skipped],
+        )
+        record_model_versions(warehouse, build_id, model_scores)
+        warehouse.con.execute(f"DROP TABLE IF EXISTS {_TRAITS}; DROP TABLE IF EXISTS {_SNAPSHOT}")
+        seconds["history"] = time.perf_counter() - clock
+        advance("history", stages, stages)
+        log.info(
+            "build %s as of %s: %d persons, %d changed", build_id, moment, counts.persons, counts.changed
+        )
     return BuildReport(record, len(catalogue.traits), len(catalogue.tags), catalogue.skipped, seconds)
