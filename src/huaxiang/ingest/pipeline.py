@@ -179,27 +179,6 @@ def _ingest_batch(
     kind: str,
     readmit: dict[str, str] | None = None,
 ) -> IngestResult:
-    # Rows of a batch have no meaningful order (``_file``/``_row`` say where each came from), and without
-    # the guarantee DuckDB writes tables in parallel and leaves the checkpoint nothing to recompress:
-    # about a fifth of the batch's CPU time.
-    with workspace.warehouse.settings(preserve_insertion_order=False):
-        return _run_batch(
-            workspace, spec, batch, skipped, watermark, progress, started, kind=kind, readmit=readmit
-        )
-
-
-def _run_batch(
-    workspace: Workspace,
-    spec: SourceSpec,
-    batch: SourceBatch,
-    skipped: tuple[str, ...],
-    watermark: str | None,
-    progress: Progress,
-    started: float,
-    *,
-    kind: str,
-    readmit: dict[str, str] | None,
-) -> IngestResult:
     con = workspace.warehouse.con
     batch_id = f"{spec.name}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     received_at = datetime.now(UTC).replace(tzinfo=None)
@@ -214,74 +193,84 @@ def _run_batch(
         if spec.timestamp
         else None
     )
-    con.register("raw_input", batch.table)
-    by_value: set[int] = set()
-    try:
-        columns = [*fields, *([time_column] if time_column else [])]
-        by_value = _repetitive(con, columns, ctx)
-        _stage(con, spec, columns, ctx, by_value, pad_parameters(workspace.keyring) if not spec.key else {})
-        progress(f"{spec.name}: normalise", 0, len(columns))
-        _normalise(
-            con, columns, ctx, by_value, lambda done: progress(f"{spec.name}: normalise", done, len(columns))
-        )
-        _validate(con, spec, fields, time_column, received_at)
-        con.execute("DROP VIEW normalised")
-        for column in columns:
-            if column.index in by_value:
-                con.execute(f"DROP TABLE map_{column.index}")
-            else:
-                con.unregister(f"map_{column.index}")
-        if watermark is not None and spec.format != "sql":
-            con.execute("DELETE FROM checked WHERE ts IS NOT NULL AND ts <= ?::TIMESTAMP", [watermark])
-        counts = _split(con, spec, fields)
-        progress(f"{spec.name}: write", 0, 1)
-        quarantine_rows = _quarantine_rows(
-            con, workspace.cipher, spec, batch, fields, received_at, batch_id, counts["quarantined"]
-        )
-        new_watermark = _new_watermark(con, spec, batch, watermark)
-        with workspace.warehouse.transaction():
-            counts["suppressed"] = _write_events(con, workspace, spec, fields, batch_id, received_at)
-            counts["inserted"] -= counts["suppressed"]
-            if readmit is not None:
-                _resolve_retried(con, readmit, batch_id)
-            elif quarantine_rows.num_rows:
-                con.register("quarantine_batch", quarantine_rows)
-                con.execute(
-                    "INSERT INTO quarantine SELECT * FROM quarantine_batch q "
-                    "WHERE NOT EXISTS (SELECT 1 FROM quarantine o WHERE o.quarantine_id = q.quarantine_id "
-                    "AND o.status <> 'readmitted')"
-                )
-                con.unregister("quarantine_batch")
-            _write_stats(con, spec, fields, batch_id)
-            if batch.files:
-                con.executemany(
-                    "INSERT INTO source_files VALUES (?, ?, ?, ?, ?)",
-                    [[spec.name, f.relative, f.sha256, f.size, batch_id] for f in batch.files],
-                )
-            con.execute(
-                "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    batch_id,
-                    spec.name,
-                    received_at,
-                    datetime.now(UTC).replace(tzinfo=None),
-                    counts["read"],
-                    counts["accepted"],
-                    counts["inserted"],
-                    counts["duplicates"],
-                    counts["quarantined"],
-                    json.dumps([f.relative for f in batch.files], ensure_ascii=False),
-                    new_watermark,
-                    kind,
-                    counts["suppressed"],
-                ],
+    # Rows of a batch have no meaningful order (``_file``/``_row`` say where each came from), and without
+    # the guarantee DuckDB writes tables in parallel and leaves the checkpoint nothing to recompress:
+    # about a fifth of the batch's CPU time.
+    with workspace.warehouse.settings(preserve_insertion_order=False):
+        con.register("raw_input", batch.table)
+        by_value: set[int] = set()
+        try:
+            columns = [*fields, *([time_column] if time_column else [])]
+            by_value = _repetitive(con, columns, ctx)
+            _stage(
+                con, spec, columns, ctx, by_value, pad_parameters(workspace.keyring) if not spec.key else {}
             )
-        progress(f"{spec.name}: write", 1, 1)
-    finally:
-        con.unregister("raw_input")
-        con.execute("DROP VIEW IF EXISTS normalised")
-        for name in ("staged", "checked", "accepted_new", "clashes", *(f"map_{i}" for i in by_value)):
-            _drop_temporary(con, name)
+            progress(f"{spec.name}: normalise", 0, len(columns))
+            _normalise(
+                con,
+                columns,
+                ctx,
+                by_value,
+                lambda done: progress(f"{spec.name}: normalise", done, len(columns)),
+            )
+            _validate(con, spec, fields, time_column, received_at)
+            con.execute("DROP VIEW normalised")
+            for column in columns:
+                if column.index in by_value:
+                    con.execute(f"DROP TABLE map_{column.index}")
+                else:
+                    con.unregister(f"map_{column.index}")
+            if watermark is not None and spec.format != "sql":
+                con.execute("DELETE FROM checked WHERE ts IS NOT NULL AND ts <= ?::TIMESTAMP", [watermark])
+            counts = _split(con, spec, fields)
+            progress(f"{spec.name}: write", 0, 1)
+            quarantine_rows = _quarantine_rows(
+                con, workspace.cipher, spec, batch, fields, received_at, batch_id, counts["quarantined"]
+            )
+            new_watermark = _new_watermark(con, spec, batch, watermark)
+            with workspace.warehouse.transaction():
+                counts["suppressed"] = _write_events(con, workspace, spec, fields, batch_id, received_at)
+                counts["inserted"] -= counts["suppressed"]
+                if readmit is not None:
+                    _resolve_retried(con, readmit, batch_id)
+                elif quarantine_rows.num_rows:
+                    con.register("quarantine_batch", quarantine_rows)
+                    con.execute(
+                        "INSERT INTO quarantine SELECT * FROM quarantine_batch q "
+                        "WHERE NOT EXISTS (SELECT 1 FROM quarantine o WHERE o.quarantine_id = q.quarantine_id "
+                        "AND o.status <> 'readmitted')"
+                    )
+                    con.unregister("quarantine_batch")
+                _write_stats(con, spec, fields, batch_id)
+                if batch.files:
+                    con.executemany(
+                        "INSERT INTO source_files VALUES (?, ?, ?, ?, ?)",
+                        [[spec.name, f.relative, f.sha256, f.size, batch_id] for f in batch.files],
+                    )
+                con.execute(
+                    "INSERT INTO ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        batch_id,
+                        spec.name,
+                        received_at,
+                        datetime.now(UTC).replace(tzinfo=None),
+                        counts["read"],
+                        counts["accepted"],
+                        counts["inserted"],
+                        counts["duplicates"],
+                        counts["quarantined"],
+                        json.dumps([f.relative for f in batch.files], ensure_ascii=False),
+                        new_watermark,
+                        kind,
+                        counts["suppressed"],
+                    ],
+                )
+            progress(f"{spec.name}: write", 1, 1)
+        finally:
+            con.unregister("raw_input")
+            con.execute("DROP VIEW IF EXISTS normalised")
+            for name in ("staged", "checked", "accepted_new", "clashes", *(f"map_{i}" for i in by_value)):
+                _drop_temporary(con, name)
     reasons = Counter[str]()
     for reason_list in quarantine_rows.column("reasons").to_pylist():
         for reason in json.loads(reason_list):
