@@ -216,9 +216,7 @@ def _ingest_batch(
             _validate(con, spec, fields, time_column, received_at)
             con.execute("DROP VIEW normalised")
             for column in columns:
-                if column.index in by_value:
-                    con.execute(f"DROP TABLE map_{column.index}")
-                else:
+                if column.index not in by_value:  # by-value tables are dropped with the batch's others
                     con.unregister(f"map_{column.index}")
             if watermark is not None and spec.format != "sql":
                 con.execute("DELETE FROM checked WHERE ts IS NOT NULL AND ts <= ?::TIMESTAMP", [watermark])
