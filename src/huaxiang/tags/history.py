@@ -103,8 +103,7 @@ def record_versions(
     """Merge a build's snapshot table (``person_id`` + ``columns``) into the history, as of ``as_of``."""
     con = warehouse.con
     ensure_schema(warehouse)
-    _add_columns(warehouse, snapshot, columns)
-    types = dict(warehouse.rows(f"SELECT column_name, column_type FROM (DESCRIBE {snapshot})"))
+    types = _add_columns(warehouse, snapshot, columns)
     values = ", ".join(_digested(c, types[c]) for c in sorted(columns))
     moment = f"{_literal(_text(as_of))}::TIMESTAMP"
     # Only the key and the digest are kept: the snapshot's values are read again for the changed persons alone,
@@ -160,8 +159,11 @@ def _digested(name: str, sql_type: str) -> str:
     return f"{quote(name)}::FLOAT" if sql_type == "DOUBLE" else quote(name)
 
 
-def _add_columns(warehouse: Warehouse, snapshot: str, columns: Sequence[str]) -> None:
-    """New traits and tags become new columns; a name whose type changed is refused with a way out."""
+def _add_columns(warehouse: Warehouse, snapshot: str, columns: Sequence[str]) -> dict[str, str]:
+    """New traits and tags become new columns; a name whose type changed is refused with a way out.
+
+    Returns the snapshot's column types.
+    """
     have = dict(warehouse.rows(f"SELECT column_name, column_type FROM (DESCRIBE {VERSIONS})"))
     new = dict(warehouse.rows(f"SELECT column_name, column_type FROM (DESCRIBE {snapshot})"))
     added = [name for name in columns if name not in have]
@@ -175,6 +177,7 @@ def _add_columns(warehouse: Warehouse, snapshot: str, columns: Sequence[str]) ->
     if added:  # one rewrite instead of an ALTER per column (each ALTER is a catalogue change of its own)
         extra = ", ".join(f"NULL::{new[name]} AS {quote(name)}" for name in added)
         warehouse.con.execute(f"CREATE OR REPLACE TABLE {VERSIONS} AS SELECT *, {extra} FROM {VERSIONS}")
+    return new
 
 
 def _numeric(sql_type: str) -> bool:
