@@ -375,14 +375,25 @@ def main() -> None:
     args = parser.parse_args()
     if not SHARED_DATA.is_dir():
         raise SystemExit(f"shared data not found at {SHARED_DATA}; set HUAXIANG_SHARED_DATA")
+    corpora: dict[str, DomainCorpus] | None = None
     with tempfile.TemporaryDirectory() as scratch:
-        sdist = args.vader_sdist or fetch_vader_sdist(Path(scratch))
-        corpora = english_corpora(sdist)
+        try:
+            sdist = args.vader_sdist or fetch_vader_sdist(Path(scratch))
+        except (subprocess.CalledProcessError, FileNotFoundError) as error:
+            if args.write_english_model:
+                raise SystemExit(f"cannot download {VADER_PIN} ({error}); pass --vader-sdist FILE") from error
+            print(
+                f"{VADER_PIN} could not be downloaded ({error}): the across-domain English table is skipped"
+            )
+        else:
+            corpora = english_corpora(sdist)
     if args.write_english_model:
+        assert corpora is not None
         write_english_model(args.write_english_model, corpora)
         return
     english_table()
-    english_domains_table(corpora)
+    if corpora is not None:
+        english_domains_table(corpora)
     if not args.skip_chinese:
         chinese_table(None if args.full else args.train_limit, None if args.full else args.test_limit)
     throughput_table()
