@@ -174,7 +174,9 @@ class Warehouse:
     @contextmanager
     def settings(self, **values: bool | int | str) -> Iterator[None]:
         """DuckDB settings for the length of a block (e.g. ``preserve_insertion_order=False``), then restored."""
-        previous = {name: self.scalar("SELECT current_setting(?)", [name]) for name in values}
+        # Names are the caller's own identifiers, written in: a bound parameter would make the client import
+        # pandas on first use, seconds on a busy machine.
+        previous = {name: self.scalar(f"SELECT current_setting('{name}')") for name in values}
         try:
             for name, value in values.items():
                 self.con.execute(f"SET {name} = {_setting_literal(value)}")
