@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from huaxiang.ingest.kinds import ValueContext, kind_named
+from huaxiang.ingest.kinds.address import AddressKind
+from huaxiang.ingest.kinds.base import Normalised
 
 CTX = ValueContext()
 ADDRESS = kind_named("address")
@@ -42,3 +46,58 @@ def test_importing_the_parser_prints_nothing(capfd: pytest.CaptureFixture[str]) 
     ADDRESS.normalise("北京市海淀区", CTX)
     captured = capfd.readouterr()
     assert "jionlp" not in captured.out + captured.err
+
+
+def _addresses_from_the_gazetteer(districts: int, seed: int) -> list[str]:
+    """Addresses in real districts, written as people write them: in full, without the province, with short
+    names, and on streets named after other places ("重庆路", "南京东路") or after the district itself
+    ("南山路", which jionlp does not read as the district 南山)."""
+    from huaxiang.ingest.kinds._jionlp import jionlp_module
+
+    def short(info: dict[str, object], full: str) -> str:
+        alias = info.get("_alias")
+        names = [alias] if isinstance(alias, str) else alias if isinstance(alias, list) else []
+        return str(names[0]) if names and names[0] else full
+
+    gazetteer = jionlp_module().china_location_loader()
+    units = [
+        (province, short(info, province), city, short(cinfo, city), district, short(dinfo, district))
+        for province, info in gazetteer.items()
+        for city, cinfo in info.items()
+        if not city.startswith("_")
+        for district, dinfo in cinfo.items()
+        if not district.startswith("_")
+    ]
+    rng = random.Random(seed)
+    streets = ["文三路", "重庆路", "南京东路", "深圳路", "人民大街", "建设街", "中山北路", "解放路", "科技园"]
+    out = []
+    for province, short_province, city, short_city, district, short_district in rng.sample(units, districts):
+        for prefix in (
+            province + city + district,
+            city + district,
+            short_city + district,
+            f"{short_province}{short_city}{district} ",
+            short_city + short_district,
+        ):
+            out += [f"{prefix}{rng.choice(streets)}{rng.randint(1, 999)}号" for _ in range(2)]
+        out.append(f"{short_city}{short_district}路{rng.randint(1, 99)}号")
+    return out
+
+
+def test_known_prefixes_give_jionlps_own_answer_with_far_fewer_scans() -> None:
+    """The shortcut (a resolved administrative prefix is reused) must not change a single answer."""
+    addresses = _addresses_from_the_gazetteer(60, seed=11)
+    shortcut, direct = AddressKind(), AddressKind()
+    direct._prefixes.find = lambda text: None  # type: ignore[method-assign]
+    scans = 0
+    parse = shortcut._parse
+
+    def counted(text: str) -> Normalised:
+        nonlocal scans
+        scans += 1
+        return parse(text)
+
+    shortcut._parse = counted  # type: ignore[method-assign]
+    for address in addresses:
+        assert shortcut.normalise(address, CTX) == direct.normalise(address, CTX), address
+    assert scans < len(addresses)

