@@ -102,7 +102,7 @@ def render_build(report: BuildReport, zone: ZoneInfo) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_row(_t("构建编号", "build"), record.build_id)
-    table.add_row(_t("截至", "as of"), _local(record.as_of, zone))
+    table.add_row(_t("截至", "as of"), f"{_local(record.as_of, zone)} ({zone.key})")
     table.add_row(_t("人数", "persons"), f"{record.persons:,}")
     table.add_row(_t("有变化", "changed"), f"{record.changed:,}")
     table.add_row(_t("特征 / 标签", "traits / tags"), f"{report.traits} / {report.tags}")
