@@ -21,8 +21,9 @@ from huaxiang.errors import HuaxiangError
 from huaxiang.identity.resolve import resolve_identities
 from huaxiang.ingest.pipeline import ingest_all
 from huaxiang.models.churn import DRIVERS_FROM, ChurnResult, churn_figures, cutoffs, score_churn, train_churn
-from huaxiang.models.churn_data import churn_frame
+from huaxiang.models.churn_data import ChurnFrame, churn_frame, p_alive, stack
 from huaxiang.models.churn_metrics import churn_metrics, top_decile_lift
+from huaxiang.models.churn_model import fit_booster, predict
 from huaxiang.models.registry import find_model
 from huaxiang.tags.library import load_catalogue
 from huaxiang.workspace import Workspace
@@ -61,6 +62,58 @@ def test_cutoffs_leave_the_validation_period_unseen() -> None:
     assert validation == DEMO_NOW - timedelta(days=90)
     assert training == tuple(validation - timedelta(days=d) for d in (150, 120, 90))
     assert all(c + timedelta(days=90) <= validation for c in training)
+
+
+# ── the same activity trains the same model, whatever order (person ids) its customers come in ──
+
+
+def _frame(rng: np.random.Generator, customers: int) -> ChurnFrame:
+    repeat = rng.poisson(3, customers).astype(np.float64)
+    age = rng.uniform(30, 400, customers)
+    span = np.where(repeat > 0, age * rng.uniform(0.1, 1.0, customers), 0.0)
+    recency = age - span
+    features = np.column_stack([recency, repeat, age, p_alive(repeat, span, age), rng.normal(size=customers)])
+    features[rng.random(customers) < 0.1, 4] = np.nan
+    churned = (rng.random(customers) < 1 / (1 + np.exp(-(recency - 120) / 40))).astype(np.int8)
+    ids = np.asarray([f"P{i:04d}" for i in range(customers)], dtype=np.str_)
+    return ChurnFrame(DEMO_NOW, ids, features, churned, recency, features[:, 3])
+
+
+def _shuffled(frame: ChurnFrame, rng: np.random.Generator) -> ChurnFrame:
+    order = rng.permutation(frame.size)
+    assert frame.churned is not None
+    return ChurnFrame(
+        frame.cutoff,
+        frame.person_ids[order],
+        frame.features[order],
+        frame.churned[order],
+        frame.recency_days[order],
+        frame.p_alive[order],
+    )
+
+
+def test_p_alive_does_not_depend_on_the_order_of_customers() -> None:
+    """Person ids differ between workspaces holding the same events, and frames are listed by person id."""
+    rng = np.random.default_rng(3)
+    repeat = rng.poisson(2, 3000).astype(np.float64)
+    age = rng.uniform(10, 500, 3000)
+    span = np.where(repeat > 0, age * rng.uniform(0, 1, 3000), 0.0)
+    order = rng.permutation(3000)
+    alive = p_alive(repeat, span, age)
+    assert np.array_equal(p_alive(repeat[order], span[order], age[order]), alive[order])  # to the last bit
+    assert 0.0 < alive.min() < alive.max() <= 1.0
+
+
+def test_the_same_customers_in_another_order_train_the_same_model() -> None:
+    rng = np.random.default_rng(5)
+    frames = [_frame(rng, 800), _frame(rng, 900)]
+    names = ["recency", "repeat", "age", "p_alive", "noise"]
+    x, y = stack(frames)
+    x2, y2 = stack([_shuffled(f, rng) for f in frames])
+    assert np.array_equal(x, x2, equal_nan=True) and np.array_equal(y, y2)
+    probe = _frame(rng, 300).features
+    first, second = (predict(fit_booster(a, b, names), probe) for a, b in ((x, y), (x2, y2)))
+    assert np.array_equal(first, second)
 
 
 # ── the demo world: planted churners stop buying at least 120 days before its "now" ──

@@ -59,15 +59,21 @@ def p_alive(repeat_days: FloatArray, span_days: FloatArray, age_days: FloatArray
     """
     if len(repeat_days) < MIN_BGNBD_CUSTOMERS or not np.any(repeat_days > 0):
         return np.full(len(repeat_days), np.nan)
-    summary = RfmSummary.from_arrays(repeat_days, span_days / _WEEK_DAYS, age_days / _WEEK_DAYS)
+    # Customers in an order of their own activity, not of their person ids (which differ between
+    # workspaces): the optimiser's sums then always run in one order, and the same activity gives the same
+    # parameters to the last digit.
+    order = np.lexsort((age_days, span_days, repeat_days))
+    summary = RfmSummary.from_arrays(
+        repeat_days[order], span_days[order] / _WEEK_DAYS, age_days[order] / _WEEK_DAYS
+    )
     try:
         params = fit_bgnbd(summary)
     except HuaxiangError as error:
         log.info("no BG/NBD fit for the churn frame: %s", error.message)
         return np.full(len(repeat_days), np.nan)
-    return np.asarray(
-        probability_alive(params, summary.frequency, summary.recency, summary.T), dtype=np.float64
-    )
+    alive = np.empty(len(repeat_days), dtype=np.float64)
+    alive[order] = probability_alive(params, summary.frequency, summary.recency, summary.T)
+    return alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,18 +255,40 @@ def churn_frame(
         future = np.asarray(activity.column("future_events").to_numpy(zero_copy_only=False))
         churned = (future == 0).astype(np.int8)
     log.info("churn frame at %s: %d customers", cutoff, len(persons))
-    return ChurnFrame(cutoff, persons, matrix, churned, recency, alive)
+    return ChurnFrame(cutoff, persons, _single_precision(matrix), churned, recency, alive)
+
+
+def _single_precision(matrix: FloatArray) -> FloatArray:
+    """Features rounded to single precision (about seven significant digits), held as doubles.
+
+    DuckDB sums floating-point values in parallel, so an average can differ in its last bits from one
+    run to the next over the same events; a tree split that falls between two such values would then
+    train a different model. Seven digits are far more than any trait means, and the rounding makes the
+    same events give the same model.
+    """
+    return matrix.astype(np.float32).astype(np.float64)
 
 
 def stack(frames: list[ChurnFrame]) -> tuple[FloatArray, npt.NDArray[np.int8]]:
     """Features and labels of several labelled frames, one under the other."""
-    labelled = [f for f in frames if f.churned is not None]
+    labelled = [(f.features, f.churned) for f in frames if f.churned is not None]
     if not labelled:
         raise HuaxiangError(
             "no churn training cutoff has a known outcome / 没有已知结果的训练截止点",
             location="huaxiang.yaml churn",
             hint="train with an --as-of at least two churn horizons after the first event",
         )
-    features = np.vstack([f.features for f in labelled])
-    labels = np.concatenate([f.churned for f in labelled if f.churned is not None])
-    return features, labels
+    ordered = [(x[order], y[order]) for x, y in labelled for order in [_canonical_order(x, y)]]
+    return np.vstack([x for x, _ in ordered]), np.concatenate([y for _, y in ordered])
+
+
+def _canonical_order(features: FloatArray, labels: npt.NDArray[np.int8]) -> npt.NDArray[np.intp]:
+    """Rows sorted by their own values (features, then label) rather than by person id.
+
+    Person ids derive from keyed identifier tokens, so two workspaces holding the same events list the
+    same customers in different orders, and LightGBM's row sampling (bagging) picks rows by position:
+    the same events would train different models, whose ranking of customers moves by about ±0.01.
+    Sorted by content, the same events give the same model.
+    """
+    keys = np.where(np.isnan(features), np.inf, features)
+    return np.lexsort((labels, *keys.T[::-1]))
