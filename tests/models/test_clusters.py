@@ -102,6 +102,17 @@ def _perturbed(matrix: FeatureMatrix, seed: int) -> FeatureMatrix:
     return dataclasses.replace(grown, person_ids=ids, values=noisy)
 
 
+def test_the_same_customers_in_another_order_give_the_same_clusters(matrix: FeatureMatrix) -> None:
+    """Person ids, and so the order customers are read in, differ between workspaces over the same events."""
+    first = fit_model(matrix)
+    order = np.random.default_rng(4).permutation(len(matrix.person_ids))
+    shuffled = fit_model(matrix.take(order))
+    assert shuffled.model.k == first.model.k
+    assert [c.centroid for c in shuffled.model.clusters] == [c.centroid for c in first.model.clusters]
+    assert np.array_equal(shuffled.labels, first.labels[order])
+    assert shuffled.person_ids == tuple(matrix.person_ids[i] for i in order)
+
+
 @pytest.mark.slow
 def test_refit_keeps_ids_and_names_of_the_previous_model(matrix: FeatureMatrix) -> None:
     first = fit_model(matrix)

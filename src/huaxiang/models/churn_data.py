@@ -26,6 +26,7 @@ from huaxiang.expressions import EvaluationContext
 from huaxiang.i18n import Label, bilingual
 from huaxiang.models.clv_bgnbd import fit_bgnbd, probability_alive
 from huaxiang.models.clv_summary import RfmSummary
+from huaxiang.models.row_order import canonical_order
 from huaxiang.tags.build import PERSONS, ibis_backend
 from huaxiang.tags.library import Catalogue, load_catalogue
 from huaxiang.traits import Trait, compile_traits, typed_events
@@ -278,17 +279,7 @@ def stack(frames: list[ChurnFrame]) -> tuple[FloatArray, npt.NDArray[np.int8]]:
             location="huaxiang.yaml churn",
             hint="train with an --as-of at least two churn horizons after the first event",
         )
-    ordered = [(x[order], y[order]) for x, y in labelled for order in [_canonical_order(x, y)]]
+    # Rows in an order of their own values, not of person ids: the same events train the same model
+    # (huaxiang.models.row_order).
+    ordered = [(x[order], y[order]) for x, y in labelled for order in [canonical_order(x, y)]]
     return np.vstack([x for x, _ in ordered]), np.concatenate([y for _, y in ordered])
-
-
-def _canonical_order(features: FloatArray, labels: npt.NDArray[np.int8]) -> npt.NDArray[np.intp]:
-    """Rows sorted by their own values (features, then label) rather than by person id.
-
-    Person ids derive from keyed identifier tokens, so two workspaces holding the same events list the
-    same customers in different orders, and LightGBM's row sampling (bagging) picks rows by position:
-    the same events would train different models, whose ranking of customers moves by about ±0.01.
-    Sorted by content, the same events give the same model.
-    """
-    keys = np.where(np.isnan(features), np.inf, features)
-    return np.lexsort((labels, *keys.T[::-1]))

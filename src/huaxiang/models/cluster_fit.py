@@ -34,6 +34,7 @@ from huaxiang.errors import HuaxiangError
 from huaxiang.models.cluster_features import FEATURES, FeatureMatrix
 from huaxiang.models.cluster_labels import choose_name, describe
 from huaxiang.models.cluster_model import Cluster, ClusterModel
+from huaxiang.models.row_order import canonical_order
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,18 @@ def fit_model(
     previous: ClusterModel | None = None,
     random_state: int = 0,
 ) -> ClusterFit:
-    """Fit k-means on ``matrix``; with ``previous``, clusters that match an old one keep its id and name."""
+    """Fit k-means on ``matrix``; with ``previous``, clusters that match an old one keep its id and name.
+
+    The persons are fitted in an order of their own features (k-means++ and the silhouette sample pick
+    rows by position), so the same customers give the same clusters in any workspace; the labels come
+    back in ``matrix``'s order.
+    """
+    order = canonical_order(matrix.values)
     with threadpool_limits(None if len(matrix.person_ids) >= THREADED_FROM else 1):
-        return _fit(matrix, k=k, k_range=k_range, previous=previous, random_state=random_state)
+        fitted = _fit(matrix.take(order), k=k, k_range=k_range, previous=previous, random_state=random_state)
+    labels = np.empty_like(fitted.labels)
+    labels[order] = fitted.labels
+    return ClusterFit(fitted.model, matrix.person_ids, labels)
 
 
 def _fit(
