@@ -26,14 +26,10 @@ MakeWorkspace = Callable[..., Workspace]
 @pytest.fixture(autouse=True, scope="session")
 def user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A user cache of the test run's own (``XDG_CACHE_HOME``): tests never write to the real home."""
-    previous = os.environ.get("XDG_CACHE_HOME")
     path = tmp_path_factory.mktemp("user-cache")
-    os.environ["XDG_CACHE_HOME"] = str(path)
-    yield path
-    if previous is None:
-        os.environ.pop("XDG_CACHE_HOME", None)
-    else:
-        os.environ["XDG_CACHE_HOME"] = previous
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(path))
+        yield path
 
 
 @pytest.fixture
