@@ -159,7 +159,7 @@ def fill_warehouse(
     con.execute(
         f"""
         INSERT INTO event_identifiers
-        SELECT left(sha256(source || chr(31) || record_key), 32), t, {token.format(type="t", value="v")}, NULL
+        SELECT left(sha256(source || chr(31) || record_key), 32), t, {token.format(type="t", value="v")}
         FROM (SELECT source, record_key, unnest(types) AS t, unnest(ids) AS v FROM bench_events) WHERE v IS NOT NULL
         """
     )
@@ -279,7 +279,7 @@ def main() -> None:
         )
         con.execute(
             "INSERT INTO event_identifiers SELECT left(sha256('pos2' || chr(31) || e.record_key), 32), i.id_type, "
-            "i.token, NULL FROM events e JOIN event_identifiers i USING (event_id) "
+            "i.token FROM events e JOIN event_identifiers i USING (event_id) "
             "WHERE e.source = 'pos' AND hash(e.record_key) % 100 = 0"
         )
         con.execute("CHECKPOINT")

@@ -33,9 +33,7 @@ def generate(con: duckdb.DuckDBPyConnection, persons: int, seed: float = 0.42) -
     con.execute(
         "CREATE TABLE events (event_id VARCHAR, source VARCHAR, type VARCHAR, ts TIMESTAMP, properties JSON)"
     )
-    con.execute(
-        "CREATE TABLE event_identifiers (event_id VARCHAR, id_type VARCHAR, token VARCHAR, value_enc BLOB)"
-    )
+    con.execute("CREATE TABLE event_identifiers (event_id VARCHAR, id_type VARCHAR, token VARCHAR)")
     con.execute("CREATE TABLE event_persons (event_id VARCHAR, person_id VARCHAR)")
     con.execute(
         f"""
@@ -44,7 +42,7 @@ def generate(con: duckdb.DuckDBPyConnection, persons: int, seed: float = 0.42) -
         """
     )
     con.execute(
-        f"INSERT INTO event_identifiers SELECT 'i' || p, 'phone', md5(p::VARCHAR), NULL FROM range({persons}) t(p)"
+        f"INSERT INTO event_identifiers SELECT 'i' || p, 'phone', md5(p::VARCHAR) FROM range({persons}) t(p)"
     )
     con.execute(
         f"INSERT INTO event_persons SELECT 'i' || p, 'P' || lpad(p::VARCHAR, 8, '0') FROM range({persons}) t(p)"
@@ -66,7 +64,7 @@ def generate(con: duckdb.DuckDBPyConnection, persons: int, seed: float = 0.42) -
         """
     )
     con.execute(
-        "INSERT INTO event_identifiers SELECT 'r' || referee, 'phone', md5(referrer::VARCHAR), NULL FROM planned"
+        "INSERT INTO event_identifiers SELECT 'r' || referee, 'phone', md5(referrer::VARCHAR) FROM planned"
     )
     con.execute(
         "INSERT INTO event_persons SELECT 'r' || referee, 'P' || lpad(referrer::VARCHAR, 8, '0') FROM planned"

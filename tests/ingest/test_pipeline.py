@@ -112,7 +112,7 @@ def test_identifiers_are_tokens_and_ciphertexts_only(make_workspace: MakeWorkspa
     tokens = {
         r[0]: r[1]
         for r in workspace.warehouse.rows(
-            "SELECT i.token, i.value_enc FROM event_identifiers i WHERE id_type = 'phone'"
+            "SELECT token, value_enc FROM identifier_values WHERE id_type = 'phone'"
         )
     }
     expected = token(workspace.keyring, "phone", "+8613812345678")

@@ -31,8 +31,8 @@ def phones_by_person(ws: Workspace) -> dict[str, set[str]]:
     """Every person's phone numbers in clear, decrypted here independently of the export."""
     found: dict[str, set[str]] = {}
     for person, sealed in ws.warehouse.rows(
-        "SELECT p.person_id, i.value_enc FROM event_persons p JOIN event_identifiers i USING (event_id) "
-        "WHERE i.id_type = 'phone'"
+        "SELECT p.person_id, v.value_enc FROM event_persons p JOIN event_identifiers i USING (event_id) "
+        "JOIN identifier_values v ON v.token = i.token WHERE i.id_type = 'phone'"
     ):
         found.setdefault(person, set()).add(ws.cipher.decrypt(sealed, context="phone"))
     return found

@@ -85,7 +85,8 @@ def test_export_lists_and_erasure_clears_every_table_the_pipeline_wrote(
     ws, survivor = demo
     warehouse = ws.warehouse
     [(phone_sealed,)] = warehouse.rows(
-        "SELECT any_value(i.value_enc) FROM event_identifiers i JOIN event_persons p USING (event_id) "
+        "SELECT any_value(v.value_enc) FROM event_identifiers i JOIN event_persons p USING (event_id) "
+        "JOIN identifier_values v ON v.token = i.token "
         "WHERE p.person_id = ? AND i.id_type = 'phone'",
         [survivor],
     )

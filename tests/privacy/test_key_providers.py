@@ -61,7 +61,7 @@ def test_a_kms_command_serves_the_keyring_and_takes_back_a_rotated_one(shop: Sho
     stored = json.loads(vault.read_text())
     assert stored["current"] == report.current == "k2" and set(stored["keys"]) == {"k2"}
     fresh = Workspace.open(ws.root)  # loads through the command again
-    for id_type, sealed in fresh.warehouse.rows("SELECT id_type, value_enc FROM event_identifiers"):
+    for id_type, sealed in fresh.warehouse.rows("SELECT id_type, value_enc FROM identifier_values"):
         assert FieldCipher.key_id_of(sealed) == "k2"
         fresh.cipher.decrypt(sealed, context=id_type)
     assert read_person(fresh, as_role("dpo"), PHONE, "customer_service").identifiers == again.identifiers
@@ -77,14 +77,13 @@ def test_a_command_printing_one_base64_key_encrypts_a_new_workspace(
     kms = script(tmp_path / "kms-get", f'echo "{KEY}"')
     ws = use_keys(ws, f'{{provider: command, command: ["{kms}"]}}')
     ingest_all(ws)
-    sealed = ws.warehouse.rows("SELECT id_type, value_enc FROM event_identifiers WHERE value_enc IS NOT NULL")
+    sealed = ws.warehouse.rows("SELECT id_type, value_enc FROM identifier_values")
     assert sealed and {FieldCipher.key_id_of(s) for _, s in sealed} == {"external"}
     assert not ws.key_file.exists()
     with pytest.raises(KeyMaterialError, match="store_command"):  # the KMS owns rotation: refused, untouched
         keys.rotate_keys(ws, as_role("admin"))
     assert {
-        FieldCipher.key_id_of(s)
-        for (s,) in ws.warehouse.rows("SELECT value_enc FROM event_identifiers WHERE value_enc IS NOT NULL")
+        FieldCipher.key_id_of(s) for (s,) in ws.warehouse.rows("SELECT value_enc FROM identifier_values")
     } == {"external"}
     ws.close()
 

@@ -34,7 +34,7 @@ def everything_decrypts(ws: Workspace) -> int:
     fresh = Workspace.open(ws.root)
     cipher = fresh.cipher
     count = 0
-    for id_type, sealed in ws.warehouse.rows("SELECT id_type, value_enc FROM event_identifiers"):
+    for id_type, sealed in ws.warehouse.rows("SELECT id_type, value_enc FROM identifier_values"):
         cipher.decrypt(sealed, context=id_type)
         count += 1
     for (sealed,) in ws.warehouse.rows("SELECT raw_enc FROM quarantine"):
@@ -92,7 +92,7 @@ def test_a_failure_inside_the_reencryption_changes_nothing(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ws = shop.workspace
-    before = ws.warehouse.rows("SELECT value_enc FROM event_identifiers ORDER BY ALL")
+    before = ws.warehouse.rows("SELECT value_enc FROM identifier_values ORDER BY ALL")
 
     def crash(*_: object) -> int:
         raise RuntimeError("killed half way")
@@ -100,7 +100,7 @@ def test_a_failure_inside_the_reencryption_changes_nothing(
     monkeypatch.setattr(keys, "_rotate_quarantine", crash)
     with pytest.raises(RuntimeError):
         keys.rotate_keys(ws, shop.owner)
-    assert ws.warehouse.rows("SELECT value_enc FROM event_identifiers ORDER BY ALL") == before
+    assert ws.warehouse.rows("SELECT value_enc FROM identifier_values ORDER BY ALL") == before
     assert key_file(ws)["current"] == "k1" and set(key_file(ws)["keys"]) == {"k1", "k2"}
     everything_decrypts(ws)
     monkeypatch.undo()

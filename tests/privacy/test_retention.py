@@ -7,10 +7,13 @@ from datetime import datetime
 import pytest
 
 from huaxiang import api
+from huaxiang.ingest import ingest_all
 from huaxiang.privacy import audit
+from huaxiang.privacy.access import local_owner
 from huaxiang.privacy.persons import Identifier, IdentityLinks
 from huaxiang.privacy.retention import apply_retention
 from huaxiang.privacy.roles import AccessDeniedError
+from tests.conftest import MakeWorkspace
 from tests.privacy.conftest import OpenResolvedShop, Shop, as_role
 
 AS_OF = datetime(2024, 6, 1)  # orders keep 365 days: O1 (2023-01-10) has expired, O2 and O3 have not
@@ -36,6 +39,10 @@ def test_expired_events_and_what_derives_from_them_are_purged(shop: Shop) -> Non
     w = ws.warehouse  # compaction swapped the file: a new connection
     assert w.count("events") == total - 1
     assert w.count("event_identifiers") == identifiers - 1
+    # one ciphertext per identifier still carried by an event, none left for a value only expired events held
+    assert w.rows("SELECT token FROM identifier_values ORDER BY 1") == w.rows(
+        "SELECT DISTINCT token FROM event_identifiers ORDER BY 1"
+    )
     assert w.rows("SELECT event_id FROM events WHERE event_id = ?", [expired[0][0]]) == []
     assert w.rows("SELECT event_id FROM order_scores WHERE event_id = ?", [expired[0][0]]) == []
     assert w.count("order_scores") == 2
@@ -46,6 +53,29 @@ def test_expired_events_and_what_derives_from_them_are_purged(shop: Shop) -> Non
     entry = audit.list_audit(w, limit=1)[0]
     assert entry.action == "apply_retention" and entry.detail["sources"]["orders"]["events"] == 1
     assert apply_retention(ws, shop.owner, as_of=AS_OF).events == 0  # idempotent
+
+
+def test_an_identifier_only_expired_events_carried_loses_its_ciphertext(
+    make_workspace: MakeWorkspace,
+) -> None:
+    orders = (
+        "order_id,phone,paid_at\nA1,13812345678,2023-01-10 10:00:00\nA2,13900001111,2024-05-01 10:00:00\n"
+    )
+    workspace = make_workspace(
+        "sources:\n  - name: orders\n    format: csv\n    path: data/orders.csv\n    key: [order_id]\n"
+        "    event_type: purchase\n    timestamp: paid_at\n    retention: 365d\n"
+        "    fields:\n      - {column: phone, role: identifier}\n",
+        {"data/orders.csv": orders},
+    )
+    ingest_all(workspace)
+    assert workspace.warehouse.count("identifier_values") == 2
+    apply_retention(workspace, local_owner(workspace.key_file), as_of=AS_OF, compact=False)
+    w = workspace.warehouse
+    [(kept,)] = w.rows("SELECT value_enc FROM identifier_values")
+    assert workspace.cipher.decrypt(kept, context="phone") == "+8613900001111"
+    assert w.rows("SELECT token FROM identifier_values") == w.rows(
+        "SELECT DISTINCT token FROM event_identifiers"
+    )
 
 
 def test_sources_without_a_period_keep_everything(shop: Shop) -> None:

@@ -118,7 +118,7 @@ class Seed:
         )
         for id_type, value in (identifiers or {}).items():
             self.warehouse.con.execute(
-                "INSERT INTO event_identifiers VALUES (?, ?, ?, NULL)",
+                "INSERT INTO event_identifiers VALUES (?, ?, ?)",
                 [event_id, id_type, token_of(id_type, value)],
             )
         return event_id

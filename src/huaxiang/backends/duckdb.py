@@ -36,8 +36,12 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS event_identifiers (
     event_id   VARCHAR NOT NULL USING COMPRESSION fsst,
     id_type    VARCHAR NOT NULL,
-    token      VARCHAR NOT NULL USING COMPRESSION fsst, -- HMAC of (type, normalised value): no plaintext
-    value_enc  BLOB                  -- AES-GCM ciphertext of the normalised value
+    token      VARCHAR NOT NULL USING COMPRESSION fsst  -- HMAC of (type, normalised value): no plaintext
+);
+CREATE TABLE IF NOT EXISTS identifier_values (
+    token      VARCHAR NOT NULL,      -- one row per token of event_identifiers
+    id_type    VARCHAR NOT NULL,
+    value_enc  BLOB NOT NULL          -- AES-GCM ciphertext of the normalised value, once per value
 );
 CREATE TABLE IF NOT EXISTS quarantine (
     quarantine_id VARCHAR NOT NULL,
@@ -156,6 +160,7 @@ class Warehouse:
         if not read_only:
             self.con.execute(SCHEMA)
             self.con.execute(PRIVACY_SCHEMA)
+            _move_identifier_values(self.con)
 
     def close(self) -> None:
         self.con.close()
@@ -202,6 +207,27 @@ class Warehouse:
 
     def count(self, table: str, where: str = "TRUE", parameters: Mapping[str, Any] | None = None) -> int:
         return int(self.scalar(f'SELECT count(*) FROM "{table}" WHERE {where}', parameters))
+
+
+def _move_identifier_values(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse written before identifier ciphertexts were kept once per value: move them, in one step.
+
+    ``event_identifiers`` used to carry a ciphertext on every row (one per event, all of the same value);
+    ``identifier_values`` keeps one per token.
+    """
+    columns = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'event_identifiers' AND NOT internal"
+    ).fetchall()
+    if ("value_enc",) not in columns:
+        return
+    log.info("moving identifier ciphertexts to identifier_values (one per value)")
+    con.execute("BEGIN TRANSACTION")
+    con.execute(
+        "INSERT INTO identifier_values SELECT token, any_value(id_type), any_value(value_enc) "
+        "FROM event_identifiers WHERE value_enc IS NOT NULL GROUP BY token"
+    )
+    con.execute("ALTER TABLE event_identifiers DROP COLUMN value_enc")
+    con.execute("COMMIT")
 
 
 def _setting_literal(value: bool | int | str) -> str:

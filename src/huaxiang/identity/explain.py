@@ -187,10 +187,11 @@ def _identifiers(
     """The person's identifiers, masked; token → "type masked" for the links; plaintext → masked for keys."""
     rows = workspace.warehouse.rows(
         """
-        SELECT a.token, a.id_type, a.role, count(i.event_id), min(e.ts), max(e.ts), any_value(i.value_enc)
+        SELECT a.token, a.id_type, a.role, count(i.event_id), min(e.ts), max(e.ts), any_value(v.value_enc)
         FROM identity_assignments a
         LEFT JOIN event_identifiers i ON i.token = a.token
         LEFT JOIN events e ON e.event_id = i.event_id
+        LEFT JOIN identifier_values v ON v.token = a.token
         WHERE a.person_id = ?
         GROUP BY a.token, a.id_type, a.role
         """,

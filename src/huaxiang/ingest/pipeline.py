@@ -704,8 +704,15 @@ def _write_events(
         if c.spec.role == "identifier":
             table = sealed[c.index]
             con.execute(
-                f"INSERT INTO event_identifiers SELECT a.event_id, {literal(c.spec.target)}, {table}.token, "
-                f"{table}.sealed FROM accepted_new a JOIN {table} ON {table}.plain = a.{c.value}::VARCHAR"
+                f"INSERT INTO event_identifiers SELECT a.event_id, {literal(c.spec.target)}, {table}.token "
+                f"FROM accepted_new a JOIN {table} ON {table}.plain = a.{c.value}::VARCHAR"
+            )
+            # The ciphertext once per value, not per event: a customer's phone on a thousand orders is one row.
+            # After records of erased persons were dropped, only values that an inserted record still holds.
+            kept = f"SEMI JOIN accepted_new a ON s.plain = a.{c.value}::VARCHAR " if suppressed else ""
+            con.execute(
+                f"INSERT INTO identifier_values SELECT s.token, {literal(c.spec.target)}, s.sealed FROM {table} s "
+                f"{kept}ANTI JOIN identifier_values v ON v.token = s.token"
             )
     for table in sealed.values():
         con.execute(f"DROP TABLE {table}")

@@ -101,9 +101,10 @@ def _reason(purpose: str, status: ConsentStatus) -> ExclusionReason:
 def _latest_contacts(context: PrivacyContext, persons: Sequence[str], id_type: str) -> dict[str, bytes]:
     """Each person's most recently seen sealed value of ``id_type`` (by event time, then arrival)."""
     rows = context.warehouse.rows(
-        "SELECT p.person_id, arg_max(i.value_enc, (e.ts, e.received_at, e.event_id)) "
+        "SELECT p.person_id, arg_max(v.value_enc, (e.ts, e.received_at, e.event_id)) "
         "FROM event_persons p JOIN event_identifiers i USING (event_id) JOIN events e USING (event_id) "
-        "WHERE i.id_type = $t AND i.value_enc IS NOT NULL AND p.person_id IN (SELECT unnest($p)) GROUP BY 1",
+        "JOIN identifier_values v ON v.token = i.token "
+        "WHERE i.id_type = $t AND p.person_id IN (SELECT unnest($p)) GROUP BY 1",
         {"t": id_type, "p": list(persons)},
     )
     return {str(person): sealed for person, sealed in rows}

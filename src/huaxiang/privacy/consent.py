@@ -212,8 +212,8 @@ def person_consent(
         key=_order,
     )
     sealed = warehouse.rows(
-        "SELECT 'person', value_enc FROM event_identifiers WHERE id_type = ? AND event_id IN (SELECT unnest(?)) "
-        "AND value_enc IS NOT NULL",
+        "SELECT 'person', value_enc FROM identifier_values WHERE id_type = ? "
+        "AND token IN (SELECT token FROM event_identifiers WHERE event_id IN (SELECT unnest(?)))",
         [ID_CARD, events],
     )
     births = tuple(sorted(_id_card_birth_dates(cipher, sealed).get("person", set())))
@@ -241,8 +241,9 @@ def consent_states(
             for record in _records([row[1:]]):
                 history.setdefault(str(row[0]), []).append(record)
         sealed = warehouse.rows(
-            "SELECT p.person_key, i.value_enc FROM event_identifiers i JOIN _consent_persons p USING (event_id) "
-            "WHERE i.id_type = ? AND i.value_enc IS NOT NULL",
+            "SELECT DISTINCT p.person_key, v.value_enc FROM event_identifiers i "
+            "JOIN _consent_persons p USING (event_id) JOIN identifier_values v ON v.token = i.token "
+            "WHERE i.id_type = ?",
             [ID_CARD],
         )
     finally:

@@ -163,7 +163,7 @@ def rotate_keys(
     writer = FieldCipher(Keyring(current=new_id, keys=staged.keys, pinned=pinned))
     with warehouse.transaction() as con:  # step 2: all ciphertexts, or none
         counts = {
-            "event_identifiers.value_enc": _rotate_identifiers(con, reader, writer),
+            "identifier_values.value_enc": _rotate_identifiers(con, reader, writer),
             "quarantine.raw_enc": _rotate_quarantine(con, reader, writer),
             "events": _rotate_event_json(con, reader, writer),
         }
@@ -218,14 +218,12 @@ def rotate_keys(
 
 
 def _rotate_identifiers(con: duckdb.DuckDBPyConnection, reader: FieldCipher, writer: FieldCipher) -> int:
-    rows = con.execute(
-        "SELECT rowid, id_type, value_enc FROM event_identifiers WHERE value_enc IS NOT NULL"
-    ).fetchall()
+    rows = con.execute("SELECT rowid, id_type, value_enc FROM identifier_values").fetchall()
     fresh = [
         writer.encrypt(reader.decrypt(sealed, context=id_type), context=id_type)
         for _, id_type, sealed in rows
     ]
-    _update_by_rowid(con, "event_identifiers", "value_enc", [r[0] for r in rows], fresh, pa.binary())
+    _update_by_rowid(con, "identifier_values", "value_enc", [r[0] for r in rows], fresh, pa.binary())
     return len(rows)
 
 

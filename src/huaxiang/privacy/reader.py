@@ -71,7 +71,8 @@ def decrypt_json_values(values: Mapping[str, Any], cipher: FieldCipher) -> dict[
 def decrypted_identifiers(context: PrivacyContext, person: PersonRecords) -> list[tuple[str, str]]:
     """The person's distinct (type, value) identifiers, decrypted."""
     rows = context.warehouse.rows(
-        "SELECT id_type, value_enc FROM event_identifiers WHERE event_id IN (SELECT unnest($e)) AND value_enc IS NOT NULL",
+        "SELECT id_type, value_enc FROM identifier_values "
+        "WHERE token IN (SELECT token FROM event_identifiers WHERE event_id IN (SELECT unnest($e)))",
         {"e": sorted(person.event_ids)},
     )
     cipher = context.cipher

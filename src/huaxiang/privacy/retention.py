@@ -113,6 +113,10 @@ def apply_retention(
                 con.execute(f"DELETE FROM {quote(table.name)} WHERE {_derived_from_expired(table)}", bound)
             con.execute("DELETE FROM events WHERE source = $source AND ts < $cutoff", bound)
             con.execute("DELETE FROM quarantine WHERE source = $source AND received_at < $cutoff", bound)
+        # An identifier value no remaining event carries goes with its last event.
+        con.execute(
+            "DELETE FROM identifier_values v WHERE NOT EXISTS (SELECT 1 FROM event_identifiers i WHERE i.token = v.token)"
+        )
         entry = audit.append_entry(
             con,
             context.keyring,

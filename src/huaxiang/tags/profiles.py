@@ -251,8 +251,8 @@ def _identities(workspace: Workspace, person: str, role: Role) -> tuple[Identity
     classification = classify(workspace.config)
     cipher = workspace.cipher
     rows = workspace.warehouse.rows(
-        f"SELECT i.id_type, any_value(i.value_enc) FROM event_identifiers i JOIN {PERSONS} p USING (event_id) "
-        "WHERE p.person_id = ? AND i.value_enc IS NOT NULL GROUP BY i.id_type, i.token ORDER BY 1, 2",
+        f"SELECT v.id_type, v.value_enc FROM identifier_values v WHERE v.token IN (SELECT i.token FROM "
+        f"event_identifiers i JOIN {PERSONS} p USING (event_id) WHERE p.person_id = ?) ORDER BY 1, 2",
         [person],
     )
     shown: dict[tuple[str, str], Identity] = {}
