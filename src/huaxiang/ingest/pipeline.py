@@ -43,6 +43,8 @@ REPETITION_SAMPLE = 100_000
 """Rows at the start of a batch on which a field's repetitiveness is judged."""
 REPETITION_FACTOR = 10
 """A field whose sample holds at most one distinct value per this many rows is normalised by value."""
+SEAL_CHUNK = 20_000
+"""Distinct identifier values per Arrow chunk when their tokens are computed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +373,7 @@ def _normalise(
         if column.index in by_value:
             name = _value_table(con, column, ctx)
             selects.append(
-                f"TRY_CAST({name}.value AS {column.kind.sql_type}) AS {column.value}, "
+                f"{name}.value AS {column.value}, "
                 f"{name}.error AS {column.error}, coalesce({name}.blank, false) AS {column.blank}"
             )
             joins.append(f"LEFT JOIN {name} ON {name}.raw = s.{column.raw}")
@@ -391,9 +393,10 @@ def _normalise(
             progress(position + 1)
             continue
         con.register(name, _normalise_values(column, distinct, ctx))
-        value = f"coalesce(s.f{column.index}, {name}.value)" if fast else f"{name}.value"
+        typed = f"TRY_CAST({name}.value AS {column.kind.sql_type})"
+        value = f"coalesce(TRY_CAST(s.f{column.index} AS {column.kind.sql_type}), {typed})" if fast else typed
         selects.append(
-            f"TRY_CAST({value} AS {column.kind.sql_type}) AS {column.value}, {name}.error AS {column.error}, "
+            f"{value} AS {column.value}, {name}.error AS {column.error}, "
             f"coalesce({name}.blank, false) AS {column.blank}"
         )
         selects += [f"{name}.d{p} AS {column.derived(p)}" for p in range(len(column.kind.derived_fields))]
@@ -409,18 +412,20 @@ def _value_table(con: Any, column: _Column, ctx: ValueContext) -> str:
     """A table of the field's distinct values: the fast path's result, else the Python normaliser's.
 
     Only kinds without derived outputs have a fast path, so value, error and blank are the whole result.
+    Values are cast to the field's type here, once per distinct value rather than once per row.
     """
     name = f"map_{column.index}"
+    sql_type = column.kind.sql_type
     fast = column.kind.sql_fast_path("raw", ctx)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT raw, {fast} AS value, NULL::VARCHAR AS error, "
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT raw, TRY_CAST({fast} AS {sql_type}) AS value, NULL::VARCHAR AS error, "
         f"false AS blank FROM (SELECT DISTINCT {column.raw} AS raw FROM staged WHERE {column.raw} IS NOT NULL)"
     )
     leftovers = [r[0] for r in con.execute(f"SELECT raw FROM {name} WHERE value IS NULL").fetchall()]
     if leftovers:
         con.register("leftovers", _normalise_values(column, leftovers, ctx))
         con.execute(
-            f"UPDATE {name} SET value = l.value, error = l.error, blank = l.blank "
+            f"UPDATE {name} SET value = TRY_CAST(l.value AS {sql_type}), error = l.error, blank = l.blank "
             f"FROM leftovers l WHERE {name}.raw = l.raw"
         )
         con.unregister("leftovers")
@@ -633,7 +638,10 @@ def _seal(con: Any, workspace: Workspace, column: _Column) -> str:
             "sealed": pa.array(cipher.encrypt_many(values, context=target), type=pa.binary()),
         }
     )
-    con.register("sealing", sealing)
+    # In chunks: DuckDB scans an Arrow table one chunk per thread, and the keyed hashes are the costly part.
+    con.register(
+        "sealing", pa.Table.from_batches(sealing.to_batches(max_chunksize=SEAL_CHUNK), sealing.schema)
+    )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS "
         f"SELECT plain, sealed, {token_sql(literal(token_kind), 'plain')} AS token FROM sealing",

@@ -14,12 +14,13 @@ from huaxiang.ingest.kinds import ValueContext, kind_named
 
 @dataclass(frozen=True, slots=True)
 class FastPathRun:
-    """Per value: the trimmed text the SQL saw, the SQL result and the Python result."""
+    """Per value: the trimmed text the SQL saw, the SQL result and the Python result, both cast to the
+    kind's SQL type as the pipeline casts them (a timestamp compares as a moment, not as text)."""
 
-    rows: tuple[tuple[str, str | None, str | None], ...]
+    rows: tuple[tuple[str, object, object], ...]
 
     @property
-    def disagreements(self) -> list[tuple[str, str | None, str | None]]:
+    def disagreements(self) -> list[tuple[str, object, object]]:
         return [(raw, sql, python) for raw, sql, python in self.rows if sql is not None and sql != python]
 
     @property
@@ -48,11 +49,19 @@ def fast_path(connection: duckdb.DuckDBPyConnection) -> FastPath:
         assert expression is not None, f"{kind_name} has no fast path"
         connection.register("raw_values", pa.table({"raw": pa.array(list(values), pa.string())}))
         try:
-            rows = connection.sql(
-                f"SELECT v, {expression} FROM (SELECT trim(raw) AS v FROM raw_values) WHERE v <> ''"
-            ).fetchall()
+            trimmed = [r[0] for r in connection.sql("SELECT trim(raw) FROM raw_values").fetchall()]
         finally:
             connection.unregister("raw_values")
-        return FastPathRun(tuple((v, sql, kind.normalise(v, ctx).value) for v, sql in rows))
+        trimmed = [text for text in trimmed if text]
+        python = [kind.normalise(text, ctx).value for text in trimmed]
+        connection.register("values_read", pa.table({"v": trimmed, "python": pa.array(python, pa.string())}))
+        try:
+            rows = connection.sql(
+                f"SELECT v, TRY_CAST({expression} AS {kind.sql_type}), TRY_CAST(python AS {kind.sql_type}) "
+                "FROM values_read"
+            ).fetchall()
+        finally:
+            connection.unregister("values_read")
+        return FastPathRun(tuple((v, sql, python) for v, sql, python in rows))
 
     return run

@@ -95,6 +95,17 @@ def test_fast_path_is_narrower_than_the_plain_mobile_pattern(fast_path: FastPath
     assert all(sql is None for _, sql in refused)
 
 
+def test_fast_path_reads_numbers_written_after_the_country_code(fast_path: FastPath) -> None:
+    rng = random.Random(20241206)
+    numbers = [_valid_mobile(rng) for _ in range(200)]
+    written = [prefix + digits for digits in numbers for prefix in ("+86", "+86 ", "+86-")]
+    run = fast_path("phone", written)
+    assert run.hits == len(written)
+    assert run.disagreements == []
+    # other prefixes and separators stay with phonenumbers
+    assert fast_path("phone", ["+86  " + numbers[0], "+8613" + numbers[1], "86 " + numbers[2]]).hits == 0
+
+
 @settings(max_examples=50, deadline=None)
 @given(values=st.lists(st.text(alphabet="0123456789", min_size=11, max_size=11), min_size=1, max_size=60))
 def test_fast_path_agrees_on_generated_eleven_digit_strings(fast_path: FastPath, values: list[str]) -> None:

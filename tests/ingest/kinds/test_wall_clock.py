@@ -256,7 +256,7 @@ def test_fast_path_takes_the_regular_shapes(fast_path: FastPath) -> None:
     assert run.hits == len(stamps)
     assert run.disagreements == []
     declared = fast_path("date", ["01/03/2024"], ValueContext(date_formats=("%d/%m/%Y",)))
-    assert declared.rows[0][1] == "2024-03-01"
+    assert declared.rows[0][1] == dt.date(2024, 3, 1)
 
 
 def test_unsupported_declared_directive_disables_the_fast_path() -> None:

@@ -43,7 +43,7 @@ class AmountKind(Kind):
         digits = f"replace(regexp_replace({column_sql}, '[¥￥元 ]', '', 'g'), ',', '')"
         return (
             f"CASE WHEN regexp_full_match({column_sql}, '{_SQL_SHAPE}') "
-            f"THEN CAST(TRY_CAST({digits} AS DECIMAL(18,2)) AS VARCHAR) END"
+            f"THEN TRY_CAST({digits} AS DECIMAL(18,2)) END"
         )
 
     def normalise(self, raw: str, ctx: ValueContext) -> Normalised:

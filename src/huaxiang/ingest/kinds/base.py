@@ -2,7 +2,8 @@
 
 A kind normalises one raw text value twice over: ``sql_fast_path`` handles the regular shapes inside
 DuckDB, ``normalise`` decides everything else in Python. The fast path may only ever be narrower:
-for any value it does not leave NULL it must give exactly what ``normalise`` gives.
+for any value it does not leave NULL it must give exactly what ``normalise`` gives, once both are cast
+to the kind's ``sql_type``.
 """
 
 from __future__ import annotations
@@ -74,7 +75,12 @@ class Kind(ABC):
     derived_fields: ClassVar[tuple[str, ...]] = ()
 
     def sql_fast_path(self, column_sql: str, ctx: ValueContext) -> str | None:
-        """A DuckDB expression giving the canonical VARCHAR for regular shapes, NULL for the rest."""
+        """A DuckDB expression giving the normalised value of regular shapes, NULL for the rest.
+
+        The value is either of ``sql_type`` or text that casts to it (the pipeline casts both). Kinds whose
+        values are not text return ``sql_type`` directly: a value printed here and parsed again by the cast
+        costs more than the normalisation itself on every row.
+        """
         return None
 
     @abstractmethod

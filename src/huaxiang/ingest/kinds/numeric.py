@@ -29,7 +29,7 @@ class IntegerKind(Kind):
     def sql_fast_path(self, column_sql: str, ctx: ValueContext) -> str | None:
         return (
             f"CASE WHEN regexp_full_match({column_sql}, '[-+]?[0-9]{{1,18}}') "
-            f"THEN CAST(TRY_CAST({column_sql} AS BIGINT) AS VARCHAR) END"
+            f"THEN TRY_CAST({column_sql} AS BIGINT) END"
         )
 
     def normalise(self, raw: str, ctx: ValueContext) -> Normalised:
@@ -54,7 +54,7 @@ class NumberKind(Kind):
     def sql_fast_path(self, column_sql: str, ctx: ValueContext) -> str | None:
         return (
             f"CASE WHEN regexp_full_match({column_sql}, '-?[0-9]{{1,15}}(?:\\.[0-9]{{1,15}})?') "
-            f"THEN CAST(TRY_CAST({column_sql} AS DOUBLE) AS VARCHAR) END"
+            f"THEN TRY_CAST({column_sql} AS DOUBLE) END"
         )
 
     def normalise(self, raw: str, ctx: ValueContext) -> Normalised:

@@ -42,9 +42,11 @@ class PhoneKind(Kind):
     def sql_fast_path(self, column_sql: str, ctx: ValueContext) -> str | None:
         if ctx.region != "CN":
             return None
+        # A mobile number alone or after the country code (`+86 `, `+86-`, `+86`): its last eleven characters.
+        national = f"right({column_sql}, 11)"
         return (
-            f"CASE WHEN regexp_full_match({column_sql}, '1[3-9][0-9]{{9}}') "
-            f"AND regexp_full_match({column_sql}, '(?:{cn_mobile_pattern()})') THEN '+86' || {column_sql} END"
+            f"CASE WHEN regexp_full_match({column_sql}, '(?:\\+86[ -]?)?1[3-9][0-9]{{9}}') "
+            f"AND regexp_full_match({national}, '(?:{cn_mobile_pattern()})') THEN '+86' || {national} END"
         )
 
     def normalise(self, raw: str, ctx: ValueContext) -> Normalised:

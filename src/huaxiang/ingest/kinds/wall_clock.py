@@ -246,6 +246,9 @@ def declared_shape(fmt: str) -> DeclaredShape | None:
 def sql_fast_path(column_sql: str, ctx: ValueContext, *, date_only: bool) -> str | None:
     """Declared formats, then regular shapes, then (timestamps) epoch digits: the Python order, in SQL.
 
+    The result is a UTC TIMESTAMP (a DATE with ``date_only``), never text: printing it for the cast that
+    follows would cost more than reading it.
+
     The matching shape's groups become one struct (``y m d H M S f z`` as text), bound once with a lambda so
     the conversion reads it without re-running the regular expressions. A value that a declared format
     might accept but that is not zero-padded gets a struct of NULLs: the result is NULL and Python decides.
@@ -274,9 +277,9 @@ def sql_fast_path(column_sql: str, ctx: ValueContext, *, date_only: bool) -> str
         return f"list_transform([{groups}], lambda s: {_sql_date('s')})[1]"
     epoch = (
         f"CASE WHEN regexp_full_match({column_sql}, '[0-9]{{10}}') "
-        f"THEN {_sql_text(f'make_timestamp(CAST({column_sql} AS BIGINT) * 1000000)')} "
+        f"THEN make_timestamp(CAST({column_sql} AS BIGINT) * 1000000) "
         f"WHEN regexp_full_match({column_sql}, '[0-9]{{13}}') "
-        f"THEN {_sql_text(f'make_timestamp(CAST({column_sql} AS BIGINT) * 1000)')} END"
+        f"THEN make_timestamp(CAST({column_sql} AS BIGINT) * 1000) END"
     )
     general = (
         f"list_transform([{groups}], lambda s: CASE WHEN s IS NULL THEN {epoch} "
@@ -287,12 +290,11 @@ def sql_fast_path(column_sql: str, ctx: ValueContext, *, date_only: bool) -> str
         return general
     # The shape of nearly every export, `2024-03-01 14:05:09`, skips the capture groups: one plain match
     # and strptime cost a fraction of the general branch. Same result: strptime fails exactly where
-    # make_timestamp does, and both then leave the value to Python. Whole seconds in 1900–2100 print as
-    # `YYYY-MM-DD HH:MM:SS` with a plain cast, several times cheaper than strftime and a replace.
+    # make_timestamp does, and both then leave the value to Python.
     common = f"try_strptime({column_sql}, '%Y-%m-%d %H:%M:%S')"
     return (
         f"CASE WHEN regexp_full_match({column_sql}, {sql_string(_COMMON_SHAPE)}) "
-        f"THEN CAST(list_transform([{common}], lambda t: {local_utc})[1] AS VARCHAR) ELSE {general} END"
+        f"THEN list_transform([{common}], lambda t: {local_utc})[1] ELSE {general} END"
     )
 
 
@@ -307,7 +309,7 @@ def _sql_date(s: str) -> str:
     made = f"try(make_date(CAST({s}.year AS INTEGER), CAST({s}.month AS INTEGER), CAST({s}.day AS INTEGER)))"
     # A declared format may carry a time of day; like the Python side, only midnight makes a date.
     midnight = f"regexp_full_match({s}.hour || {s}.minute || {s}.second || {s}.fraction, '0*')"
-    return f"CASE WHEN {midnight} THEN strftime({made}, '%Y-%m-%d') END"
+    return f"CASE WHEN {midnight} THEN {made} END"
 
 
 def _sql_timestamp(s: str, ctx: ValueContext) -> str:
@@ -329,9 +331,4 @@ def _sql_timestamp(s: str, ctx: ValueContext) -> str:
         f"CASE WHEN {s}.zone = '' THEN {local_utc} "
         f"WHEN {s}.zone = 'Z' THEN t ELSE t - to_minutes({minutes}) END"
     )
-    return _sql_text(f"list_transform([{local}], lambda t: {utc})[1]")
-
-
-def _sql_text(moment: str) -> str:
-    """``YYYY-MM-DD HH:MM:SS`` with ``.ffffff`` only when there are microseconds, like ``isoformat(" ")``."""
-    return f"regexp_replace(strftime({moment}, '%Y-%m-%d %H:%M:%S.%f'), '\\.000000$', '')"
+    return f"list_transform([{local}], lambda t: {utc})[1]"
