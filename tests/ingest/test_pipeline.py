@@ -360,3 +360,33 @@ def test_repetitive_fields_are_normalised_by_value_with_the_same_outcome(
     monkeypatch.setattr(pipeline, "REPETITION_FACTOR", 10)
     chosen = pipeline._repetitive(con, columns, ValueContext(timezone="Asia/Shanghai", region="CN"))
     assert {spec.fields[i].column for i in chosen} == {"amount", "gender", "store"}
+
+
+def test_event_ids_do_not_depend_on_whether_the_key_is_also_a_field(make_workspace: MakeWorkspace) -> None:
+    # The key's trimmed text is shared with a field reading the same column; a value map on that field
+    # changes the field, never the key.
+    files = {"data/m.csv": "code,phone\n 1 ,13812345678\n0,13900001111\n,13700001111\n"}
+
+    def ids(field: str) -> list[tuple[object, ...]]:
+        yaml = f"""\
+sources:
+  - name: members
+    format: csv
+    path: data/m.csv
+    key: [code]
+    event_type: identify
+    fields:
+      - {{column: phone, role: identifier}}
+{field}"""
+        workspace = make_workspace(yaml, files, name=f"ws{len(field)}")
+        [result] = ingest(workspace)
+        assert (result.inserted, result.quarantined) == (2, 1)
+        [reasons] = workspace.warehouse.rows("SELECT reasons FROM quarantine")[0]
+        assert "record key is empty" in reasons
+        return workspace.warehouse.rows("SELECT event_id, record_key FROM events ORDER BY record_key")
+
+    alone = ids("")
+    assert [key for _, key in alone] == ["0", "1"]
+    assert ids("      - {column: code, role: attribute, name: level}\n") == alone
+    mapped = '      - {column: code, role: attribute, name: level, value_map: {"1": gold, "0": silver}}\n'
+    assert ids(mapped) == alone

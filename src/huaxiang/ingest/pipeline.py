@@ -344,7 +344,8 @@ def _stage(
 
     selects = ["_file", "_row", "_parse_error"]
     selects += [f"{_mapped(trimmed(c.spec.column), c.spec.value_map)} AS {c.raw}" for c in columns]
-    selects += [f"{trimmed(k)} AS {quote('k_' + k)}" for k in spec.key]
+    own = [key for key, alias in _key_aliases(spec, columns).items() if alias == quote("k_" + key)]
+    selects += [f"{trimmed(key)} AS {quote('k_' + key)}" for key in own]
     if spec.event_type_column:
         selects.append(f"{trimmed(spec.event_type_column)} AS type_raw")
     if not spec.key:
@@ -357,6 +358,13 @@ def _stage(
     ]
     outer = ", ".join(["*", *fast])
     con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {outer} FROM ({inner})", parameters)
+
+
+def _key_aliases(spec: SourceSpec, columns: Sequence[_Column]) -> dict[str, str]:
+    """The staged column holding each key's trimmed text: the field's own when a field reads the key column
+    as it is (the usual ``order_id`` both key and property), else a ``k_`` column of its own."""
+    shared = {c.spec.column: c.raw for c in columns if not c.spec.value_map}
+    return {key: shared.get(key) or quote("k_" + key) for key in spec.key}
 
 
 def _normalise(
@@ -476,10 +484,11 @@ def _validate(
             checks.append((invalid, f"{{'field': {column}, 'reason': {reason}}}"))
         else:
             flags.append((invalid, column))
-    for key in spec.key:
+    keys = _key_aliases(spec, [*fields, *([time_column] if time_column else [])])
+    for key, alias in keys.items():
         checks.append(
             (
-                f"{quote('k_' + key)} IS NULL AND {parsed}",
+                f"{alias} IS NULL AND {parsed}",
                 f"{{'field': {literal(key)}, 'reason': 'record key is empty'}}",
             )
         )
@@ -529,7 +538,7 @@ def _validate(
         assert spec.event_type is not None
         type_expr = literal(spec.event_type)
     if spec.key:
-        key_values = ", ".join(quote("k_" + k) for k in spec.key)
+        key_values = ", ".join(keys.values())
         event_id = f"sha256({literal(spec.name)} || chr(31) || concat_ws(chr(31), {key_values}))"
         record_key = f"concat_ws('|', {key_values})"
     else:
