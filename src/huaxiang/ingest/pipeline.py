@@ -45,6 +45,8 @@ REPETITION_FACTOR = 10
 """A field whose sample holds at most one distinct value per this many rows is normalised by value."""
 SEAL_CHUNK = 20_000
 """Distinct identifier values per Arrow chunk when their tokens are computed."""
+INPUT_CHUNK = 100_000
+"""Most rows per Arrow chunk of the input, so that every core has chunks to scan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +201,9 @@ def _ingest_batch(
     # the guarantee DuckDB writes tables in parallel and leaves the checkpoint nothing to recompress:
     # about a fifth of the batch's CPU time.
     with workspace.warehouse.settings(preserve_insertion_order=False):
-        con.register("raw_input", batch.table)
+        # DuckDB scans an Arrow table a chunk per thread: a source read as one chunk (Parquet through DuckDB,
+        # JSON Lines, SQL) would otherwise be normalised on one core. Slicing is zero-copy.
+        con.register("raw_input", _in_chunks(batch.table, INPUT_CHUNK))
         by_value: set[int] = set()
         try:
             columns = [*fields, *([time_column] if time_column else [])]
@@ -290,6 +294,11 @@ def _ingest_batch(
         seconds=time.perf_counter() - started,
         encoding=batch.encoding,
     )
+
+
+def _in_chunks(table: pa.Table, rows: int) -> pa.Table:
+    """The same table in chunks of at most ``rows``: DuckDB scans an Arrow table one chunk per thread."""
+    return pa.Table.from_batches(table.to_batches(max_chunksize=rows), table.schema)
 
 
 def _drop_temporary(con: Any, name: str) -> None:
@@ -647,10 +656,8 @@ def _seal(con: Any, workspace: Workspace, column: _Column) -> str:
             "sealed": pa.array(cipher.encrypt_many(values, context=target), type=pa.binary()),
         }
     )
-    # In chunks: DuckDB scans an Arrow table one chunk per thread, and the keyed hashes are the costly part.
-    con.register(
-        "sealing", pa.Table.from_batches(sealing.to_batches(max_chunksize=SEAL_CHUNK), sealing.schema)
-    )
+    # In chunks, so the keyed hashes (the costly part) are computed on every core.
+    con.register("sealing", _in_chunks(sealing, SEAL_CHUNK))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {name} AS "
         f"SELECT plain, sealed, {token_sql(literal(token_kind), 'plain')} AS token FROM sealing",
