@@ -4,6 +4,10 @@
 
 The file is a store-orders export: a phone (E.164-normalised, tokenised and encrypted), a `¥1,299.00`
 amount, a naive local timestamp (converted to UTC), an order key and two plain properties.
+
+A third column is the floor under any ingest that keeps huaxiang's event log: writing only the log's rows
+(events, identifier tokens, one ciphertext stand-in per distinct identifier) from a table that is already
+read, normalised and hashed, committed and checkpointed like the rest.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from huaxiang.backends.duckdb import SCHEMA
 from huaxiang.ingest import ingest_all
 from huaxiang.workspace import Workspace
 
@@ -80,6 +85,54 @@ def bare_load(path: Path, file_format: str, database: Path | None = None) -> flo
     return seconds
 
 
+def log_write_floor(path: Path, file_format: str, database: Path) -> float:
+    """Seconds to write the event log's rows for the file, from rows prepared beforehand (not timed).
+
+    The preparation is the least an ingest does (no validation, no quarantine, no statistics, a plain hash
+    for the keyed token and the ciphertext); what is timed is only what every ingest then writes.
+    """
+    con = duckdb.connect(str(database))
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(SCHEMA)
+    source = (
+        f"read_csv('{path}', all_varchar = true)"
+        if file_format == "csv"
+        else f"(SELECT COLUMNS(*)::VARCHAR FROM read_parquet('{path}'))"
+    )
+    con.execute(
+        f"""
+        CREATE TEMP TABLE prepared AS SELECT
+            left(sha256('orders' || chr(31) || order_id), 32) AS event_id, order_id,
+            '+86' || right(phone, 11) AS phone,
+            TRY_CAST(replace(replace(amount, '¥', ''), ',', '') AS DECIMAL(18, 2)) AS amount,
+            paid_at::TIMESTAMP - INTERVAL 8 HOUR AS ts, store, sku, row_number() OVER () AS row
+        FROM {source}
+        """
+    )
+    con.execute(
+        "CREATE TEMP TABLE sealed AS SELECT phone AS plain, sha256('token' || phone) AS token, "
+        "unhex(sha256('sealed' || phone)) AS sealed FROM (SELECT DISTINCT phone FROM prepared)"
+    )
+    started = time.perf_counter()
+    con.execute("BEGIN")
+    con.execute(
+        "INSERT INTO events SELECT event_id, 'orders', 'purchase', ts, now()::TIMESTAMP, 'orders-batch', order_id, "
+        f"'data/orders.{file_format}:' || row, NULL, "
+        "json_object('order_id', order_id, 'amount', amount, 'store', store, 'sku', sku), []::VARCHAR[] "
+        "FROM prepared"
+    )
+    con.execute(
+        "INSERT INTO event_identifiers SELECT p.event_id, 'phone', s.token FROM prepared p "
+        "JOIN sealed s ON s.plain = p.phone"
+    )
+    con.execute("INSERT INTO identifier_values SELECT token, 'phone', sealed FROM sealed")
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+    seconds = time.perf_counter() - started
+    con.close()
+    return seconds
+
+
 def huaxiang_ingest(path: Path, file_format: str, scratch: Path) -> tuple[float, int]:
     root = scratch / f"ws-{file_format}"
     shutil.rmtree(root, ignore_errors=True)
@@ -101,13 +154,15 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--scratch", type=Path, default=None)
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=160)  # the whole table, also when written to a file
     table = Table(title="Ingest throughput (rows/s): huaxiang end to end vs DuckDB bare load")
     columns = (
         "rows",
         "format",
         "bare, memory s",
         "bare, file s",
+        "log write only s",
+        "ratio (file)",
         "huaxiang s",
         "huaxiang rows/s",
         "ratio (file)",
@@ -122,18 +177,25 @@ def main() -> None:
             database = scratch / f"bare-{file_format}.duckdb"
             in_file = bare_load(path, file_format, database)
             database.unlink()
+            floor = log_write_floor(path, file_format, database)
+            database.unlink()
             ours, inserted = huaxiang_ingest(path, file_format, scratch)
             table.add_row(
                 f"{rows:,}",
                 file_format,
                 f"{in_memory:.2f}",
                 f"{in_file:.2f}",
+                f"{floor:.2f}",
+                f"{floor / in_file:.1f}×",
                 f"{ours:.2f}",
                 f"{rows / ours:,.0f}",
                 f"{ours / in_file:.1f}×",
                 f"{inserted:,}",
             )
-            console.print(table)
+            console.print(
+                f"{rows:,} rows, {file_format}: huaxiang {ours:.2f} s, bare load into a file {in_file:.2f} s"
+            )
+    console.print(table)
     shutil.rmtree(scratch, ignore_errors=True)
 
 
