@@ -26,7 +26,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from huaxiang.backends.duckdb import SCHEMA
+from huaxiang.backends.duckdb import SCHEMA, connect
 from huaxiang.ingest import ingest_all
 from huaxiang.workspace import Workspace
 
@@ -81,7 +81,7 @@ def bare_load(path: Path, file_format: str, database: Path | None = None) -> flo
 
     Insertion order is off, as in huaxiang's ingest: the same engine setting on both sides.
     """
-    con = duckdb.connect(str(database) if database else ":memory:")
+    con = connect(str(database) if database else ":memory:")
     con.execute("SET preserve_insertion_order = false")
     reader = "read_csv" if file_format == "csv" else "read_parquet"
     started = time.perf_counter()
@@ -98,7 +98,7 @@ def log_write_floor(path: Path, file_format: str, database: Path) -> float:
     The preparation is the least an ingest does (no validation, no quarantine, no statistics, a plain hash
     for the keyed token and the ciphertext); what is timed is only what every ingest then writes.
     """
-    con = duckdb.connect(str(database))
+    con = connect(str(database))
     con.execute("SET preserve_insertion_order = false")
     con.execute(SCHEMA)
     source = (

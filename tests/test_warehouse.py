@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -33,3 +35,16 @@ def test_identifier_ciphertexts_of_an_older_warehouse_move_to_one_row_per_value(
     ]
     warehouse.close()
     assert Warehouse(path).count("identifier_values") == 2  # opening again changes nothing
+
+
+def test_duckdb_prints_no_progress_bar_of_its_own() -> None:
+    # Outside a test runner DuckDB turns its progress bar on, and it would draw into the CLI's Rich output
+    # on every statement longer than two seconds: checked in a fresh interpreter.
+    script = (
+        "import duckdb\n"
+        "from huaxiang.backends.duckdb import connect\n"
+        "query = \"SELECT current_setting('enable_progress_bar')\"\n"
+        "print(duckdb.connect().execute(query).fetchone()[0], connect().execute(query).fetchone()[0])\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert shown.split() == ["True", "False"]

@@ -149,6 +149,14 @@ CREATE TABLE IF NOT EXISTS key_rotations (
 """
 
 
+def connect(target: str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection without DuckDB's own progress bar, which would print into the CLI's Rich output
+    (every stage reports its progress itself)."""
+    con = duckdb.connect(target, read_only=read_only)
+    con.execute("SET enable_progress_bar = false")  # a setting of the session, not of the database
+    return con
+
+
 class Warehouse:
     """A DuckDB connection to the workspace's warehouse file, in UTC, with the schema in place."""
 
@@ -157,7 +165,7 @@ class Warehouse:
         target = ":memory:" if path is None else str(path)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(target, read_only=read_only)
+        self.con = connect(target, read_only=read_only)
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.con.execute(SCHEMA)

@@ -20,12 +20,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from huaxiang.backends.duckdb import connect
 from huaxiang.config import SourceSpec
 from huaxiang.errors import SourceError
 from huaxiang.ingest.encoding import detect_encoding
@@ -197,7 +197,7 @@ def _text(value: Any) -> str | None:
 def _read_parquet(spec: SourceSpec, source_file: SourceFile, columns: Sequence[str]) -> tuple[pa.Table, str]:
     """Parquet through DuckDB, every column cast to text (instants with offset; naive times stay local)."""
     _missing_columns(spec, source_file, pq.read_schema(source_file.path).names, columns)
-    con = duckdb.connect()
+    con = connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         table = con.execute(

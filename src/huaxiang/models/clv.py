@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from huaxiang.backends.duckdb import connect
 from huaxiang.errors import HuaxiangError
 from huaxiang.i18n import bilingual
 from huaxiang.models.clv_bgnbd import (
@@ -85,7 +86,7 @@ def summarise_file(
     layout. Transactions up to and including ``calibration_end`` are the calibration period; those after
     it, up to ``observation_end`` (default: the last date in the file), are the holdout.
     """
-    con = duckdb.connect()
+    con = connect()
     try:
         view = open_transaction_file(con, path, sep=sep, header=header, date_format=date_format)
         columns = resolve_columns(

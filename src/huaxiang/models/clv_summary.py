@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 from numpy.typing import ArrayLike, NDArray
 
+from huaxiang.backends.duckdb import connect
 from huaxiang.errors import HuaxiangError
 from huaxiang.i18n import bilingual
 
@@ -139,7 +140,7 @@ def summarise_transactions(
     Columns are named, or given as 1-based positions. Without ``observation_end`` the holdout runs to
     the last purchase date in the data; there is no holdout when no purchase falls after the calibration end.
     """
-    con = duckdb.connect()
+    con = connect()
     try:
         con.register("transactions", transactions)
         available = [str(c) for c in con.sql("SELECT * FROM transactions LIMIT 0").columns]

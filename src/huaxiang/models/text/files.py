@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 
+from huaxiang.backends.duckdb import connect
 from huaxiang.models.text.errors import TextInputError
 
 _SUFFIXES = {
@@ -58,7 +59,7 @@ def read_columns(path: Path, columns: Sequence[str]) -> dict[str, list[object]]:
 
 
 def _read_with_duckdb(path: Path, suffix: str) -> tuple[list[str], list[tuple[object, ...]]]:
-    connection = duckdb.connect()
+    connection = connect()
     try:
         if suffix in _PARQUET:
             relation = connection.read_parquet(str(path))
