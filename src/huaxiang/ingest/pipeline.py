@@ -435,8 +435,9 @@ def _value_table(con: Any, column: _Column, ctx: ValueContext) -> str:
     sql_type = column.kind.sql_type
     fast = column.kind.sql_fast_path("raw", ctx)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT raw, TRY_CAST({fast} AS {sql_type}) AS value, NULL::VARCHAR AS error, "
-        f"false AS blank FROM (SELECT DISTINCT {column.raw} AS raw FROM staged WHERE {column.raw} IS NOT NULL)"
+        f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT raw, TRY_CAST({fast} AS {sql_type}) AS value, "
+        f"NULL::VARCHAR AS error, false AS blank "
+        f"FROM (SELECT DISTINCT {column.raw} AS raw FROM staged WHERE {column.raw} IS NOT NULL)"
     )
     leftovers = [r[0] for r in con.execute(f"SELECT raw FROM {name} WHERE value IS NULL").fetchall()]
     if leftovers:
