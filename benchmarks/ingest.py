@@ -22,7 +22,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
@@ -53,7 +52,7 @@ sources:
 def write_orders(folder: Path, rows: int, customers: int) -> dict[str, Path]:
     """A CSV and a Parquet file of the same orders, generated inside DuckDB (fast and deterministic)."""
     folder.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
+    con = connect()
     con.execute(
         f"""
         CREATE TABLE orders AS SELECT

@@ -77,9 +77,9 @@ class Kind(ABC):
     def sql_fast_path(self, column_sql: str, ctx: ValueContext) -> str | None:
         """A DuckDB expression giving the normalised value of regular shapes, NULL for the rest.
 
-        The value is either of ``sql_type`` or text that casts to it (the pipeline casts both). Kinds whose
-        values are not text return ``sql_type`` directly: a value printed here and parsed again by the cast
-        costs more than the normalisation itself on every row.
+        The value is either of ``sql_type`` or text that casts to it (the pipeline casts both). Timestamps,
+        dates and numbers are returned typed: printing one here for the cast to parse again would cost more
+        on every row than normalising it.
         """
         return None
 
